@@ -1,0 +1,424 @@
+"""Params files: one YAML per scale (``params/{ci,default,paper}.yaml``).
+
+Layout::
+
+    shared:    # passed to every chapter (and used by the study)
+    study:     # the study grid, training, evaluation and executor settings
+    chapters:  # one section per chapter to execute, keyed by notebook name
+
+``shared`` and ``study`` are checked against the schemas below. A chapter
+section is checked against the chapter notebook's ``parameters`` cell: every
+key must be a parameter there, of the same type as its default, and inside the
+range written in its comment (``# in [0, 1]``, ``# in (0, 0.5)``, ``# >= 1``,
+``# one of: a|b|c``). So adding a chapter is one ``_toc.yml`` line plus one
+params section. Every problem is reported as ``<file>: <dotted.key>: <why>``
+before any work starts.
+"""
+
+from __future__ import annotations
+
+import ast
+import copy
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+#: methods in the reference sweep's order (study.md §0.1) and their swept values
+PAPER_GRID: dict[str, tuple[float, ...]] = {
+    "beta_vae": (1, 2, 4, 6, 8, 16),
+    "factor_vae": (10, 20, 30, 40, 50, 100),
+    "dip_vae_i": (1, 2, 5, 10, 20, 50),
+    "dip_vae_ii": (1, 2, 5, 10, 20, 50),
+    "beta_tc_vae": (1, 2, 4, 6, 8, 10),
+    "annealed_vae": (5, 10, 25, 50, 75, 100),
+}
+#: datasets in the reference sweep's order (study.md §0.1)
+STUDY_DATASETS = (
+    "dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites",
+    "smallnorb", "cars3d", "shapes3d",
+)
+METRIC_CONFIGS = (
+    "beta_vae_sklearn", "dci", "downstream_task_boosted_trees",
+    "downstream_task_logistic_regression", "factor_vae_metric", "mig",
+    "modularity_explicitness", "sap_score", "unsupervised",
+)
+NUM_PAPER_SEEDS = 50
+
+
+class ParamsError(ValueError):
+    """A params file is invalid; the message names the file and every bad key."""
+
+
+# --------------------------------------------------------------------------- schema
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One scalar or list-valued setting."""
+
+    type: type | tuple[type, ...]
+    default: Any = REQUIRED
+    check: Callable[[Any], str | None] | None = None
+    doc: str = ""
+    nullable: bool = False
+
+
+Schema = dict[str, "Field | Schema"]
+
+
+def _range(lo=None, hi=None, *, lo_open=False, hi_open=False):
+    def check(v):
+        if lo is not None and (v < lo or (lo_open and v == lo)):
+            return f"must be {'>' if lo_open else '>='} {lo}, got {v!r}"
+        if hi is not None and (v > hi or (hi_open and v == hi)):
+            return f"must be {'<' if hi_open else '<='} {hi}, got {v!r}"
+        return None
+
+    return check
+
+
+def _one_of(*choices):
+    def check(v):
+        return None if v in choices else f"must be one of {list(choices)}, got {v!r}"
+
+    return check
+
+
+def _subset_of(choices, *, nonempty=True, unique=True):
+    def check(v):
+        if nonempty and not v:
+            return "must not be empty"
+        bad = [x for x in v if x not in choices]
+        if bad:
+            return f"unknown entries {bad}; allowed: {list(choices)}"
+        if unique and len(set(v)) != len(v):
+            return "must not repeat entries"
+        return None
+
+    return check
+
+
+def _seeds(v):
+    if not v:
+        return "must not be empty"
+    if any(not isinstance(s, int) or isinstance(s, bool) for s in v):
+        return "must be a list of integers"
+    if any(s < 0 or s >= NUM_PAPER_SEEDS for s in v) or len(set(v)) != len(v):
+        return f"must be distinct integers in 0..{NUM_PAPER_SEEDS - 1} (keeps the reference's model_num)"
+    return None
+
+
+def _values(v):
+    if not isinstance(v, dict):
+        return "must be a mapping method -> list of hyperparameter values"
+    for method, vals in v.items():
+        if method not in PAPER_GRID:
+            return f"unknown method {method!r}; allowed: {list(PAPER_GRID)}"
+        if not isinstance(vals, list) or not vals:
+            return f"{method}: must be a non-empty list"
+        bad = [x for x in vals if x not in PAPER_GRID[method]]
+        if bad:
+            return f"{method}: values {bad} are not in the paper grid {list(PAPER_GRID[method])}"
+    return None
+
+
+SHARED_SCHEMA: Schema = {
+    "scale": Field(str, check=_one_of("ci", "default", "paper"), doc="which scale this file runs"),
+    "seed": Field(int, 0, _range(0), "master seed for everything not part of the study grid"),
+    "device": Field(str, "auto", _one_of("auto", "cpu", "cuda", "mps"), "torch device"),
+    "results_dir": Field(str, doc="study results folder (relative to the project root)"),
+    "data_root": Field(str, None, nullable=True, doc="dataset cache root; null = $DISENTANGLE_DATA or user cache"),
+    "data_source": Field(str, "auto", _one_of("auto", "file", "procedural"), "real files or procedural stand-ins"),
+}
+
+STUDY_SCHEMA: Schema = {
+    "datasets": Field(list, check=_subset_of(STUDY_DATASETS), doc="datasets (reference order kept)"),
+    "methods": Field(list, check=_subset_of(tuple(PAPER_GRID)), doc="methods"),
+    "values": Field(dict, {}, _values, "per-method subset of the paper grid; a method not listed uses all 6"),
+    "seeds": Field(list, check=_seeds, doc="training seeds (model.random_seed)"),
+    "training": {
+        "steps": Field(int, 300_000, _range(1), "global steps (study.md §2.4)"),
+        "batch_size": Field(int, 64, _range(1)),
+        "latent_dim": Field(int, 10, _range(1)),
+        "encoder_kernel": Field(int, 2, _one_of(2, 4), "kernel of encoder conv 3-4: 2 = reference code, 4 = paper table"),
+        "factor_vae_double_step": Field(bool, True, doc="reference: FactorVAE's global step advances twice per iteration"),
+        "eval_batches": Field(int, 1000, _range(0), "post-training evaluation batches of 64 (study.md §2.4)"),
+        "log_every": Field(int, 1000, _range(1)),
+        "checkpoint_every": Field(int, 10_000, _range(1)),
+        "models_per_batch": Field(int, 1, _range(1), "batched multi-model training: models trained in one step"),
+    },
+    "evaluation": {
+        "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),
+        "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(METRIC_CONFIGS)),
+        "representations": Field(list, ["mean", "sampled"], _subset_of(("mean", "sampled"))),
+    },
+    "executor": {
+        "kind": Field(str, "sequential", _one_of("sequential", "processes", "slurm")),
+        "workers": Field(int, 1, _range(1)),
+        "threads_per_worker": Field(int, 1, _range(1)),
+        "slurm": {
+            "partition": Field(str, None, nullable=True),
+            "time_min": Field(int, 240, _range(1)),
+            "gpus_per_task": Field(int, 1, _range(0)),
+            "cpus_per_task": Field(int, 4, _range(1)),
+            "mem_gb": Field(int, 16, _range(1)),
+            "array_parallelism": Field(int, 64, _range(1)),
+            "runs_per_task": Field(int, 1, _range(1)),
+        },
+    },
+}
+
+TOP_LEVEL = ("shared", "study", "chapters")
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _type_ok(value, typ) -> bool:
+    types = typ if isinstance(typ, tuple) else (typ,)
+    if isinstance(value, bool) and bool not in types:
+        return False
+    if float in types and isinstance(value, int) and not isinstance(value, bool):
+        return True
+    return isinstance(value, types)
+
+
+def _type_name(typ) -> str:
+    types = typ if isinstance(typ, tuple) else (typ,)
+    return " or ".join(t.__name__ for t in types)
+
+
+def _apply_schema(section: Any, schema: Schema, prefix: str, errors: list[str]) -> dict:
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        errors.append(f"{prefix}: must be a mapping, got {type(section).__name__}")
+        return {}
+    out: dict[str, Any] = {}
+    for key in section:
+        if key not in schema:
+            errors.append(f"{prefix}.{key}: unknown key; allowed: {sorted(schema)}")
+    for key, spec in schema.items():
+        dotted = f"{prefix}.{key}"
+        if isinstance(spec, dict):
+            out[key] = _apply_schema(section.get(key), spec, dotted, errors)
+            continue
+        if key not in section:
+            if spec.default is REQUIRED:
+                errors.append(f"{dotted}: missing required key")
+            else:
+                out[key] = copy.deepcopy(spec.default)
+            continue
+        value = section[key]
+        if value is None:
+            if not spec.nullable:
+                errors.append(f"{dotted}: must not be null")
+            out[key] = None
+            continue
+        if not _type_ok(value, spec.type):
+            errors.append(f"{dotted}: wrong type: expected {_type_name(spec.type)}, got {type(value).__name__} ({value!r})")
+            continue
+        if spec.check is not None:
+            msg = spec.check(value)
+            if msg:
+                errors.append(f"{dotted}: {msg}")
+                continue
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- notebook parameters
+
+
+@dataclass(frozen=True)
+class NotebookParameter:
+    name: str
+    default: Any
+    comment: str = ""
+
+    def check(self, value: Any) -> str | None:
+        """Type and range check of ``value`` against this parameter's default and comment."""
+        d = self.default
+        if d is not None:
+            if isinstance(d, bool) or isinstance(value, bool):
+                if type(d) is not type(value):
+                    return f"wrong type: expected {type(d).__name__}, got {type(value).__name__} ({value!r})"
+            elif isinstance(d, float) and isinstance(value, int):
+                pass
+            elif type(value) is not type(d) and not (isinstance(d, (list, tuple)) and isinstance(value, (list, tuple))):
+                return f"wrong type: expected {type(d).__name__}, got {type(value).__name__} ({value!r})"
+        return _comment_check(self.comment, value)
+
+
+_RANGE = re.compile(r"in\s*([\[(])\s*([-+0-9.eE]+|-inf)\s*,\s*([-+0-9.eE]+|inf)\s*([\])])")
+_BOUND = re.compile(r"(>=|>|<=|<)\s*([-+0-9.eE]+)")
+_ONE_OF = re.compile(r"one of:\s*([\w|.\- ]+)")
+_EACH = re.compile(r"\beach\b")
+
+
+def _comment_check(comment: str, value: Any) -> str | None:
+    """Range rules written in a parameters-cell comment; ``each`` applies them per list item."""
+    items = value if (_EACH.search(comment) and isinstance(value, (list, tuple))) else [value]
+    if _EACH.search(comment) and isinstance(value, (list, tuple)) and not value:
+        return "must not be empty"
+    for item in items:
+        m = _RANGE.search(comment)
+        if m and isinstance(item, (int, float)):
+            lo, hi = float(m.group(2)), float(m.group(3))
+            if item < lo or item > hi or (m.group(1) == "(" and item == lo) or (m.group(4) == ")" and item == hi):
+                return f"out of range: {item!r} not in {m.group(1)}{m.group(2)}, {m.group(3)}{m.group(4)}"
+        for op, num in _BOUND.findall(comment) if not m else []:
+            if isinstance(item, (int, float)):
+                n = float(num)
+                ok = {">=": item >= n, ">": item > n, "<=": item <= n, "<": item < n}[op]
+                if not ok:
+                    return f"out of range: {item!r} must be {op} {num}"
+        m = _ONE_OF.search(comment)
+        if m:
+            choices = [c.strip() for c in m.group(1).split("|") if c.strip()]
+            if str(item) not in choices:
+                return f"must be one of {choices}, got {item!r}"
+    return None
+
+
+def notebook_parameters(path: str | Path) -> dict[str, NotebookParameter]:
+    """Parse the cell tagged ``parameters`` of a notebook: ``name = literal  # comment``."""
+    path = Path(path)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            return _parse_parameters(source, path)
+    raise ParamsError(f"{path}: no code cell tagged 'parameters'")
+
+
+def _parse_parameters(source: str, path: Path) -> dict[str, NotebookParameter]:
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    out: dict[str, NotebookParameter] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else getattr(node, "target", None)
+        if not isinstance(target, ast.Name) or node.value is None:
+            continue
+        try:
+            default = ast.literal_eval(node.value)
+        except ValueError as e:
+            raise ParamsError(f"{path}: parameter {target.id!r} must be a literal ({e})") from None
+        line = lines[node.end_lineno - 1]
+        comment = line.split("#", 1)[1].strip() if "#" in line else ""
+        out[target.id] = NotebookParameter(target.id, default, comment)
+    return out
+
+
+# --------------------------------------------------------------------------- loading
+
+
+@dataclass
+class Params:
+    """A validated params file. Paths in ``shared`` are absolute after loading."""
+
+    path: Path
+    shared: dict[str, Any]
+    study: dict[str, Any]
+    chapters: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def chapter_parameters(self, name: str) -> dict[str, Any]:
+        """What papermill injects into chapter ``name``: shared + its own section + params_file."""
+        return {**self.shared, **self.chapters.get(name, {}), "params_file": str(self.path)}
+
+    @property
+    def root(self) -> Path:
+        return project_root(self.path)
+
+
+def project_root(start: str | Path | None = None) -> Path:
+    """The folder holding ``_config.yml`` and ``_toc.yml`` (searching upwards)."""
+    here = Path(start or Path.cwd()).resolve()
+    for p in [here, *here.parents]:
+        if (p / "_toc.yml").is_file() and (p / "_config.yml").is_file():
+            return p
+    raise FileNotFoundError(f"no _config.yml/_toc.yml found above {here}")
+
+
+def toc_chapters(root: Path) -> list[str]:
+    """Chapter notebook names in ``_toc.yml`` order (``book/NAME`` entries)."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text(encoding="utf-8"))
+    files: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(str(node["file"]))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(toc.get("chapters", toc.get("parts", [])))
+    return [Path(f).name for f in files if (root / (f + ".ipynb")).is_file()]
+
+
+def load(path: str | Path, *, root: str | Path | None = None) -> Params:
+    """Read and validate a params file; raise :class:`ParamsError` listing every problem."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise ParamsError(f"{path}: params file not found")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ParamsError(f"{path}: not valid YAML: {e}") from None
+    root = Path(root) if root else project_root(path)
+    errors: list[str] = []
+    if not isinstance(raw, dict):
+        raise ParamsError(f"{path}: top level must be a mapping with keys {list(TOP_LEVEL)}")
+    for key in raw:
+        if key not in TOP_LEVEL:
+            errors.append(f"{key}: unknown top-level key; allowed: {list(TOP_LEVEL)}")
+    shared = _apply_schema(raw.get("shared"), SHARED_SCHEMA, "shared", errors)
+    study = _apply_schema(raw.get("study"), STUDY_SCHEMA, "study", errors)
+    chapters = _check_chapters(raw.get("chapters"), root, errors)
+    if errors:
+        raise ParamsError(f"{path}: invalid params:\n  " + "\n  ".join(f"{path.name}: {e}" for e in errors))
+    for key in ("results_dir", "data_root"):
+        if shared.get(key) is not None:
+            p = Path(shared[key]).expanduser()
+            shared[key] = str(p if p.is_absolute() else (root / p).resolve())
+    return Params(path=path, shared=shared, study=study, chapters=chapters)
+
+
+def _check_chapters(section: Any, root: Path, errors: list[str]) -> dict[str, dict[str, Any]]:
+    if section is None:
+        return {}
+    if not isinstance(section, dict):
+        errors.append("chapters: must be a mapping chapter-name -> parameters")
+        return {}
+    known = toc_chapters(root)
+    out: dict[str, dict[str, Any]] = {}
+    for name, values in section.items():
+        if name not in known:
+            errors.append(f"chapters.{name}: not a chapter in _toc.yml; known: {known}")
+            continue
+        values = values or {}
+        if not isinstance(values, dict):
+            errors.append(f"chapters.{name}: must be a mapping of parameters")
+            continue
+        declared = notebook_parameters(root / "book" / f"{name}.ipynb")
+        for key, value in values.items():
+            dotted = f"chapters.{name}.{key}"
+            if key in SHARED_SCHEMA or key == "params_file":
+                errors.append(f"{dotted}: set in 'shared', not per chapter")
+            elif key not in declared:
+                errors.append(f"{dotted}: unknown key; the notebook's parameters are {sorted(declared)}")
+            else:
+                msg = declared[key].check(value)
+                if msg:
+                    errors.append(f"{dotted}: {msg}")
+        out[name] = dict(values)
+    return out

@@ -1,0 +1,88 @@
+"""The papermill runner: parameters injected, failures named, nothing stale rendered."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from disentangle import book, params
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _notebook(*sources: str) -> dict:
+    cells = [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": sources[0], "outputs": [], "execution_count": None}]
+    cells += [{"cell_type": "code", "metadata": {}, "source": s, "outputs": [], "execution_count": None} for s in sources[1:]]
+    return {"cells": [dict(c, id=f"c{i}") for i, c in enumerate(cells)], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+            "nbformat": 4, "nbformat_minor": 5}
+
+
+SHARED_DEFAULTS = 'scale = "ci"\nseed = 0\ndevice = "auto"\nresults_dir = "r"\ndata_root = None\ndata_source = "procedural"\nparams_file = ""\n'
+
+
+@pytest.fixture
+def project(tmp_path):
+    shutil.copy2(ROOT / "_config.yml", tmp_path / "_config.yml")
+    (tmp_path / "_toc.yml").write_text(yaml.safe_dump(
+        {"format": "jb-book", "root": "book/intro", "chapters": [{"file": "book/01_good"}, {"file": "book/02_bad"}]}))
+    (tmp_path / "book").mkdir()
+    (tmp_path / "book" / "intro.md").write_text("# Intro\n\n<!-- SCALE -->\n")
+    (tmp_path / "book" / "01_good.ipynb").write_text(json.dumps(_notebook(
+        SHARED_DEFAULTS + "x = 1  # in [0, 10]\n",
+        "import json, pathlib\npathlib.Path('seen.json').write_text(json.dumps({'x': x, 'seed': seed}))",
+    )))
+    (tmp_path / "book" / "02_bad.ipynb").write_text(json.dumps(_notebook(
+        SHARED_DEFAULTS, "a = 1", "raise ValueError('boom in cell two')",
+    )))
+    ci = yaml.safe_load((ROOT / "params" / "ci.yaml").read_text())
+    ci["shared"]["seed"] = 7
+    ci["chapters"] = {"01_good": {"x": 3}, "02_bad": {}}
+    (tmp_path / "params").mkdir()
+    path = tmp_path / "params" / "t.yaml"
+    path.write_text(yaml.safe_dump(ci))
+    return tmp_path, path
+
+
+def test_parameters_injected_and_failure_named(project):
+    root, path = project
+    with pytest.raises(book.ChapterFailed) as e:
+        book.run(path, build=False, log=lambda *_: None)
+    msg = str(e.value)
+    assert "'02_bad'" in msg and "cell 3 of book/02_bad.ipynb" in msg and "boom in cell two" in msg
+    seen = json.loads((root / "book" / "seen.json").read_text())
+    assert seen == {"x": 3, "seed": 7}, "shared + chapter section injected"
+    assert (root / "_build" / "executed" / "01_good.ipynb").is_file()
+    assert not (root / "_build" / "executed" / "02_bad.ipynb").exists(), "a failed chapter leaves no executed copy"
+    assert (root / "_build" / "failed" / "02_bad.ipynb").is_file()
+
+
+def test_failed_rerun_removes_stale_copy_and_stages_placeholder(project):
+    root, path = project
+    executed = root / "_build" / "executed"
+    executed.mkdir(parents=True)
+    (executed / "02_bad.ipynb").write_text("{}")  # a stale, previously successful run
+    with pytest.raises(book.ChapterFailed):
+        book.run(path, only=["02_bad"], build=False, log=lambda *_: None)
+    assert not (executed / "02_bad.ipynb").exists()
+    stage = book.stage_source(params.load(path))
+    assert (stage / "book" / "02_bad.md").is_file() and not (stage / "book" / "02_bad.ipynb").exists()
+    assert "not executed" in (stage / "book" / "02_bad.md").read_text()
+    assert "Scale of this build" in (stage / "book" / "intro.md").read_text()
+
+
+def test_only_rejects_unlisted_chapter(project):
+    _, path = project
+    with pytest.raises(params.ParamsError, match="not listed"):
+        book.run(path, only=["03_missing"], build=False)
+
+
+def test_notebook_executed_with_other_params_is_not_staged(project):
+    root, path = project
+    book.execute_chapter(params.load(path), "01_good", log=lambda *_: None)
+    data = yaml.safe_load(path.read_text())
+    data["chapters"]["01_good"]["x"] = 4
+    path.write_text(yaml.safe_dump(data))
+    stage = book.stage_source(params.load(path))
+    assert (stage / "book" / "01_good.md").is_file(), "changed params make the executed copy stale"
