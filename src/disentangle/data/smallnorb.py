@@ -1,0 +1,136 @@
+"""SmallNORB from the six NYU binary-matrix files (study.md §3.5, datasets.md §1.4).
+
+Train and test chunks are joined (train first), only the left camera ``dat[:, 0]`` is
+kept, resized 96→64 with PIL Lanczos; the resized uint8 images are cached once in the
+data folder. The factor table is [category, instance, elevation, azimuth/2, lighting];
+the latent factors are category, elevation, azimuth and lighting, and the instance is a
+nuisance drawn uniformly for every observation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from .base import GroundTruthDataset, Rng, randint
+from .formats import (
+    DatasetFormatError,
+    StateSpaceAtomIndex,
+    files_fingerprint,
+    lanczos_resize_u8,
+    load_u8_cache,
+    missing_files_error,
+    read_norb_matrix,
+    rows_as_float,
+    save_u8_cache,
+)
+
+DOWNLOAD_NAME = "smallnorb"
+SPLIT_PREFIXES = (
+    "smallnorb-5x46789x9x18x6x2x96x96-training",
+    "smallnorb-5x01235x9x18x6x2x96x96-testing",
+)
+PARTS = ("dat", "cat", "info")
+FILE_NAMES = tuple(f"{prefix}-{part}.mat" for prefix in SPLIT_PREFIXES for part in PARTS)
+#: columns of the factor table and their sizes (study.md §3.5)
+TABLE_NAMES = ("category", "instance", "elevation", "azimuth", "lighting")
+TABLE_SIZES = (5, 10, 9, 18, 6)
+LATENT_COLUMNS = (0, 2, 3, 4)
+CACHE_NAME = "smallnorb_left_64x64.npz"
+IMAGE_SIZE = 96
+
+
+def data_dir(root: Path) -> Path:
+    return Path(root) / "smallnorb"
+
+
+def expected_files(root: Path) -> list[Path]:
+    """The six uncompressed files (each may instead be present as ``<name>.gz``)."""
+    return [data_dir(root) / name for name in FILE_NAMES]
+
+
+def _present(path: Path) -> Path | None:
+    gz = path.with_name(path.name + ".gz")
+    return path if path.exists() else gz if gz.exists() else None
+
+
+class SmallNORB(GroundTruthDataset):
+    """Four latent factors; the instance column is resampled per observation (study.md §3)."""
+
+    name = "smallnorb"
+    observation_shape = (64, 64, 1)
+
+    def __init__(self, images: np.ndarray, table: np.ndarray, table_sizes: tuple[int, ...]):
+        self.images = images
+        self.table_sizes = tuple(int(s) for s in table_sizes)
+        self.index = StateSpaceAtomIndex(self.table_sizes, table)
+        self.factor_names = tuple(TABLE_NAMES[c] for c in LATENT_COLUMNS)
+        self.factor_sizes = tuple(self.table_sizes[c] for c in LATENT_COLUMNS)
+
+    def full_factors(self, factors: np.ndarray, rng: Rng) -> np.ndarray:
+        """Insert a uniformly drawn instance column into (n, 4) latent factors."""
+        factors = np.asarray(factors, dtype=np.int64)
+        if factors.ndim != 2 or factors.shape[1] != len(LATENT_COLUMNS):
+            raise ValueError(f"expected (n, {len(LATENT_COLUMNS)}) factors, got {factors.shape}")
+        instance = randint(rng, self.table_sizes[1], len(factors)).astype(np.int64)
+        return np.column_stack([factors[:, 0], instance, factors[:, 1:]])
+
+    def observations(self, factors: np.ndarray, rng: Rng) -> np.ndarray:
+        rows = self.index.features_to_index(self.full_factors(factors, rng))
+        return rows_as_float(self.images, rows)
+
+
+def _read_split(paths: dict[str, Path]) -> tuple[np.ndarray, np.ndarray]:
+    """(left-camera 96×96 uint8 images, factor table) of one split."""
+    dat, cat, info = (read_norb_matrix(paths[p]) for p in PARTS)
+    if dat.dtype != np.uint8 or dat.ndim != 4 or dat.shape[1:] != (2, IMAGE_SIZE, IMAGE_SIZE):
+        raise DatasetFormatError(f"{paths['dat']}: expected uint8 (n, 2, 96, 96), got {dat.dtype} {dat.shape}")
+    n = dat.shape[0]
+    if cat.dtype.kind != "i" or cat.shape != (n,):
+        raise DatasetFormatError(f"{paths['cat']}: expected int32 ({n},), got {cat.dtype} {cat.shape}")
+    if info.dtype.kind != "i" or info.shape != (n, 4):
+        raise DatasetFormatError(f"{paths['info']}: expected int32 ({n}, 4), got {info.dtype} {info.shape}")
+    if np.any(info[:, 2] % 2):
+        raise DatasetFormatError(f"{paths['info']}: azimuth values must be even (0, 2, ..., 34)")
+    table = np.column_stack([cat, info[:, 0], info[:, 1], info[:, 2] // 2, info[:, 3]]).astype(np.int64)
+    return np.ascontiguousarray(dat[:, 0]), table
+
+
+def load(root: Path, *, allow_reduced: bool = False, cache: bool = True) -> SmallNORB:
+    """Load both splits from ``<root>/smallnorb/``.
+
+    ``allow_reduced`` accepts a smaller (but complete) factor grid, read from the files'
+    own factor table — for test fixtures; otherwise the sizes must be (5, 10, 9, 18, 6).
+    """
+    wanted = expected_files(root)
+    found = [_present(p) for p in wanted]
+    if any(f is None for f in found):
+        missing = [p for p, f in zip(wanted, found) if f is None]
+        raise missing_files_error("SmallNORB", missing, DOWNLOAD_NAME)
+    cache_path = data_dir(root) / CACHE_NAME
+    fingerprint = files_fingerprint(found)
+    cached = load_u8_cache(cache_path, fingerprint) if cache else None
+    if cached is not None:
+        images, table = cached["images"], cached["table"]
+    else:
+        splits = [
+            _read_split(dict(zip(PARTS, found[i * len(PARTS) : (i + 1) * len(PARTS)])))
+            for i in range(len(SPLIT_PREFIXES))
+        ]
+        images = np.concatenate([lanczos_resize_u8(imgs) for imgs, _ in splits])[..., None]
+        table = np.concatenate([t for _, t in splits])
+        if cache:
+            save_u8_cache(cache_path, fingerprint, images=images, table=table)
+    if np.any(table < 0):
+        raise DatasetFormatError(f"{data_dir(root)}: negative values in the category/info files")
+    sizes = tuple(int(s) for s in table.max(axis=0) + 1)
+    if sizes != TABLE_SIZES and not allow_reduced:
+        raise DatasetFormatError(
+            f"{data_dir(root)}: factor table spans {dict(zip(TABLE_NAMES, sizes))}, expected "
+            f"{dict(zip(TABLE_NAMES, TABLE_SIZES))}"
+        )
+    try:
+        return SmallNORB(images, table, sizes)
+    except ValueError as e:
+        raise DatasetFormatError(f"{data_dir(root)}: {e}") from None
