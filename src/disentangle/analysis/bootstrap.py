@@ -1,0 +1,160 @@
+"""Percentile bootstrap over runs.
+
+The unit of resampling is a *run* (one trained model = one configuration at
+one seed; both its representation rows move together). Runs are resampled
+with replacement *within* their configuration (dataset, method, value), so
+every resample keeps the sweep's design, and each drawn run takes the seed
+label of the slot it fills, so analyses that pair configurations by seed
+(Table 1 transfer) still see one run per (configuration, seed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from disentangle.analysis._frame import CONFIG_KEY, RUN_KEY, require_columns
+
+
+@dataclass(frozen=True)
+class BootstrapCI:
+    """Point estimate (statistic on the original data) and percentile interval."""
+
+    estimate: float
+    lo: float
+    hi: float
+    level: float
+    n_boot: int
+    #: replicates with a finite statistic (the interval uses only these)
+    n_valid: int
+
+    def __iter__(self):
+        return iter((self.estimate, self.lo, self.hi))
+
+    def format(self, digits: int = 2) -> str:
+        """e.g. ``"0.41 [0.22, 0.60]"``; ``"n/a"`` when the estimate is not finite."""
+        if not np.isfinite(self.estimate):
+            return "n/a"
+        if not (np.isfinite(self.lo) and np.isfinite(self.hi)):
+            return f"{self.estimate:.{digits}f} [CI n/a]"
+        return f"{self.estimate:.{digits}f} [{self.lo:.{digits}f}, {self.hi:.{digits}f}]"
+
+
+class RunResampler:
+    """Draws resampled copies of a results table: runs with replacement within strata.
+
+    ``unit`` columns identify a run (default: dataset, method, value, seed);
+    ``strata`` (a subset of ``unit``, default: dataset, method, value) the
+    groups inside which runs are resampled.
+    """
+
+    def __init__(self, df: pd.DataFrame, *, unit: Sequence[str] = RUN_KEY, strata: Sequence[str] = CONFIG_KEY):
+        unit, strata = list(unit), list(strata)
+        require_columns(df, unit + strata)
+        if not set(strata) <= set(unit):
+            raise ValueError(f"strata {strata} must be a subset of the unit columns {unit}")
+        if df.empty:
+            raise ValueError("cannot bootstrap an empty results table")
+        unit_id = df.groupby(unit, sort=True).ngroup().to_numpy()
+        order = np.argsort(unit_id, kind="stable")
+        self._rows = df.iloc[order].reset_index(drop=True)
+        unit_sorted = unit_id[order]
+        n_units = int(unit_sorted.max()) + 1
+        self._unit_len = np.bincount(unit_sorted, minlength=n_units)
+        self._unit_start = np.concatenate([[0], np.cumsum(self._unit_len)[:-1]])
+        units = self._rows.iloc[self._unit_start][unit].reset_index(drop=True)
+        stratum = units.groupby(strata, sort=True).ngroup().to_numpy()
+        # slots: units ordered by stratum (then by their unit key, i.e. by seed)
+        self._slot_unit = np.argsort(stratum, kind="stable")
+        sizes = np.bincount(stratum)
+        self._slot_offset = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        self._slot_size = np.repeat(sizes, sizes)
+        slot_units = units.iloc[self._slot_unit]
+        self._slot_labels = {c: slot_units[c].to_numpy() for c in unit if c not in strata}
+        self.n_units = n_units
+
+    def draw(self, rng: np.random.Generator) -> pd.DataFrame:
+        """One resampled table (new RangeIndex; non-strata unit columns relabelled by slot)."""
+        picked = self._slot_unit[self._slot_offset + rng.integers(0, self._slot_size)]
+        lens = self._unit_len[picked]
+        starts = self._unit_start[picked]
+        within = np.arange(lens.sum()) - np.repeat(np.cumsum(lens) - lens, lens)
+        out = self._rows.iloc[np.repeat(starts, lens) + within].reset_index(drop=True)
+        for column, labels in self._slot_labels.items():
+            out[column] = np.repeat(labels, lens)
+        return out
+
+
+def _interval(replicates: np.ndarray, level: float) -> tuple[float, float, int]:
+    finite = replicates[np.isfinite(replicates)]
+    if finite.size < 2:
+        return float("nan"), float("nan"), int(finite.size)
+    alpha = (1.0 - level) / 2.0
+    lo, hi = np.quantile(finite, [alpha, 1.0 - alpha])
+    return float(lo), float(hi), int(finite.size)
+
+
+def _check(n_boot: int, level: float) -> None:
+    if n_boot < 1:
+        raise ValueError("n_boot must be >= 1")
+    if not 0 < level < 1:
+        raise ValueError("level must lie strictly between 0 and 1")
+
+
+def bootstrap_many(df: pd.DataFrame, statistics: Callable[[pd.DataFrame], Mapping[str, float]], *,
+                   seed: int, n_boot: int = 1000, level: float = 0.95,
+                   unit: Sequence[str] = RUN_KEY, strata: Sequence[str] = CONFIG_KEY) -> dict[str, BootstrapCI]:
+    """CIs of several statistics computed together on the *same* run resamples.
+
+    ``statistics(table)`` returns name → value; names with a non-finite value on
+    the original table get a NaN interval.
+    """
+    _check(n_boot, level)
+    resampler = RunResampler(df, unit=unit, strata=strata)
+    estimates = {name: float(v) for name, v in statistics(df).items()}
+    reps = {name: np.full(n_boot, np.nan) for name in estimates}
+    rng = np.random.default_rng(seed)
+    for b in range(n_boot):
+        for name, value in statistics(resampler.draw(rng)).items():
+            if name in reps:
+                reps[name][b] = float(value)
+    out = {}
+    for name, est in estimates.items():
+        lo, hi, n_valid = _interval(reps[name], level) if np.isfinite(est) else (np.nan, np.nan, 0)
+        out[name] = BootstrapCI(est, lo, hi, level, n_boot, n_valid)
+    return out
+
+
+def bootstrap_ci(data, statistic: Callable, *, seed: int, n_boot: int = 1000, level: float = 0.95,
+                 unit: Sequence[str] = RUN_KEY, strata: Sequence[str] = CONFIG_KEY) -> BootstrapCI:
+    """Percentile bootstrap CI of ``statistic(data)``.
+
+    ``data`` is one of: a 1-D array-like of per-run values (resampled with
+    replacement); a tuple of such arrays (independent groups, each resampled
+    within itself; ``statistic`` receives the tuple); or a results DataFrame
+    (runs resampled within configurations, see :class:`RunResampler`).
+    Randomness: ``np.random.default_rng(seed)``.
+    """
+    _check(n_boot, level)
+    if isinstance(data, pd.DataFrame):
+        return bootstrap_many(data, lambda table: {"s": statistic(table)}, seed=seed, n_boot=n_boot, level=level,
+                              unit=unit, strata=strata)["s"]
+    rng = np.random.default_rng(seed)
+    if isinstance(data, tuple):
+        groups = tuple(np.asarray(g) for g in data)
+        if any(g.ndim != 1 or g.size == 0 for g in groups):
+            raise ValueError("each group must be a non-empty 1-D array")
+        estimate = float(statistic(groups))
+        draw = lambda: tuple(g[rng.integers(0, g.size, g.size)] for g in groups)  # noqa: E731
+    else:
+        values = np.asarray(data)
+        if values.ndim != 1 or values.size == 0:
+            raise ValueError(f"data must be a non-empty 1-D array, got shape {values.shape}")
+        estimate = float(statistic(values))
+        draw = lambda: values[rng.integers(0, values.size, values.size)]  # noqa: E731
+    reps = np.array([float(statistic(draw())) for _ in range(n_boot)])
+    lo, hi, n_valid = _interval(reps, level) if np.isfinite(estimate) else (np.nan, np.nan, 0)
+    return BootstrapCI(estimate, lo, hi, level, n_boot, n_valid)

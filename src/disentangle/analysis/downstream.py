@@ -1,0 +1,123 @@
+"""Downstream accuracy and sample efficiency (paper §5.5 / I.6; paper.md §3(d), claims C11/C12).
+
+Accuracy = ``<downstream>.<n>:mean_test_accuracy`` (study.md §5.8); the sizes n
+present are detected from the columns. Sample efficiency = accuracy at 100
+samples / accuracy at 10,000 (a paper definition, study.md §5.8), read from
+``<downstream>.sample_efficiency`` or computed when that column is absent.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from disentangle.analysis._frame import present_scores, representation, spearman_block
+from disentangle.study.columns import DOWNSTREAM
+
+_ACCURACY = re.compile(r"^(?P<prefix>[a-z_]+)\.(?P<n>\d+):mean_test_accuracy$")
+
+
+def accuracy_columns(df: pd.DataFrame) -> dict[tuple[str, int], str]:
+    """(predictor, n_train) → column, for every mean-test-accuracy column present (sorted by n)."""
+    by_prefix = {prefix: name for name, prefix in DOWNSTREAM.items()}
+    found = {}
+    for col in df.columns:
+        match = _ACCURACY.match(col)
+        if match and match["prefix"] in by_prefix:
+            found[(by_prefix[match["prefix"]], int(match["n"]))] = col
+    return dict(sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])))
+
+
+def sample_efficiency(df: pd.DataFrame, predictor: str) -> pd.Series:
+    """acc@100 / acc@10,000 for ``predictor`` ("LR" or "GBT"); the stored column when present."""
+    if predictor not in DOWNSTREAM:
+        raise ValueError(f"predictor must be one of {list(DOWNSTREAM)}, got {predictor!r}")
+    stored = f"{DOWNSTREAM[predictor]}.sample_efficiency"
+    if stored in df.columns:
+        return df[stored].astype(float)
+    acc = accuracy_columns(df)
+    if (predictor, 100) not in acc or (predictor, 10000) not in acc:
+        raise KeyError(f"no {stored} column and no 100 / 10000 accuracy columns to compute it")
+    return df[acc[(predictor, 100)]].astype(float) / df[acc[(predictor, 10000)]].astype(float)
+
+
+def _efficiency_predictors(df: pd.DataFrame) -> list[str]:
+    acc = accuracy_columns(df)
+    return [p for p in DOWNSTREAM if f"{DOWNSTREAM[p]}.sample_efficiency" in df.columns
+            or ((p, 100) in acc and (p, 10000) in acc)]
+
+
+def accuracy_correlation(df: pd.DataFrame) -> pd.DataFrame:
+    """C11 (Figs 5, 19): Spearman(score, downstream accuracy) per dataset × score × predictor × size.
+
+    Mean representation for both. Columns: dataset, metric, predictor, n_train, rho, n_runs.
+    """
+    rows = representation(df, "mean")
+    acc = accuracy_columns(rows)
+    if not acc:
+        raise KeyError("results table has no '<downstream>.<n>:mean_test_accuracy' columns")
+    scores = present_scores(rows)
+    out = []
+    for dataset, g in rows.groupby("dataset", sort=True):
+        rho, count = spearman_block(g, list(scores.values()), list(acc.values()))
+        for metric, col in scores.items():
+            for (predictor, n), acc_col in acc.items():
+                out.append({"dataset": dataset, "metric": metric, "predictor": predictor, "n_train": n,
+                            "rho": rho.loc[col, acc_col],
+                            "n_runs": int(count.loc[col, acc_col])})
+    return pd.DataFrame(out)
+
+
+def efficiency_correlation(df: pd.DataFrame) -> pd.DataFrame:
+    """C12 (Figs 6, 20, 21): Spearman(score, sample efficiency) per dataset × score × predictor.
+
+    Columns: dataset, metric, predictor, rho, n_runs.
+    """
+    rows = representation(df, "mean")
+    predictors = _efficiency_predictors(rows)
+    if not predictors:
+        raise KeyError("results table has no sample-efficiency column and no 100/10000 accuracies")
+    scores = present_scores(rows)
+    efficiency = pd.DataFrame({p: sample_efficiency(rows, p) for p in predictors}, index=rows.index)
+    frame = pd.concat([rows[list(scores.values())], efficiency, rows["dataset"]], axis=1)
+    out = []
+    for dataset, g in frame.groupby("dataset", sort=True):
+        rho, count = spearman_block(g, list(scores.values()), predictors)
+        for predictor in predictors:
+            for metric, col in scores.items():
+                out.append({"dataset": dataset, "metric": metric, "predictor": predictor,
+                            "rho": rho.loc[col, predictor],
+                            "n_runs": int(count.loc[col, predictor])})
+    return pd.DataFrame(out)
+
+
+def low_accuracy_artefact(df: pd.DataFrame, *, efficiency_quantile: float = 0.75,
+                          accuracy_quantile: float = 0.25) -> pd.DataFrame:
+    """Runs whose high "efficiency" is an artefact of low accuracy at every size (paper.md §3(d)).
+
+    Flagged per dataset and predictor: efficiency ≥ that dataset's
+    ``efficiency_quantile`` *and* accuracy ≤ the dataset's ``accuracy_quantile``
+    at both sizes of the ratio (100 and 10,000). Columns: dataset, method,
+    value, seed, predictor, efficiency, max_accuracy (over all sizes present).
+    """
+    if not (0 < accuracy_quantile < 1 and 0 < efficiency_quantile < 1):
+        raise ValueError("quantiles must lie strictly between 0 and 1")
+    rows = representation(df, "mean")
+    acc = accuracy_columns(rows)
+    out = []
+    for dataset, g in rows.groupby("dataset", sort=True):
+        for predictor in _efficiency_predictors(g):
+            eff = sample_efficiency(g, predictor)
+            cols = [c for (p, _), c in acc.items() if p == predictor]
+            ratio_cols = [acc[(predictor, n)] for n in (100, 10000) if (predictor, n) in acc]
+            low_everywhere = np.logical_and.reduce(
+                [g[c] <= g[c].quantile(accuracy_quantile) for c in ratio_cols or cols])
+            flagged = g[(eff >= eff.quantile(efficiency_quantile)) & low_everywhere]
+            for idx, r in flagged.iterrows():
+                out.append({"dataset": dataset, "method": r["method"], "value": r["value"], "seed": r["seed"],
+                            "predictor": predictor, "efficiency": float(eff[idx]),
+                            "max_accuracy": float(r[cols].max())})
+    return pd.DataFrame(out, columns=["dataset", "method", "value", "seed", "predictor", "efficiency",
+                                      "max_accuracy"])
