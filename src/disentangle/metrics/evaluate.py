@@ -1,0 +1,128 @@
+"""Run the study's metric configs on one representation (study.md §5, §7).
+
+``evaluate`` samples what each metric needs from its own ``RandomState(seed)``
+and returns one flat dict keyed ``"<metric config>.<reference key>"`` (the
+names of ``study.columns.METRIC_CONFIGS``) plus ``"<metric config>.elapsed_time"``.
+
+Seeds (study.md §7.2): the reference draws every postprocess and evaluation
+seed from one master ``RandomState(0)`` with ``randint(2**32)``, in pipeline
+order: postprocess mean, sampled, then the 9 metric configs (sorted) for the
+mean representation, then for the sampled one. Every model therefore gets the
+same evaluation samples.
+
+Settings: ``"paper"`` is study.md §5 exactly. ``"fast"`` swaps the GBTs of DCI
+and the boosted-trees downstream task for a histogram GBT (same rounds, rate
+and depth) and uses fewer BetaVAE/FactorVAE points; ``benchmarks/metrics_time.py``
+measures its deviation from ``"paper"``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..study.columns import METRIC_CONFIGS
+from .beta_vae import beta_vae_score
+from .dci import sample_dci
+from .downstream import downstream
+from .factor_vae import factor_vae_score
+from .mig import sample_mig
+from .modularity import sample_modularity_explicitness
+from .sap import sample_sap
+from .unsupervised import sample_unsupervised
+from .utils import Represent
+
+ALL = METRIC_CONFIGS
+REPRESENTATIONS = ("mean", "sampled")
+
+_TRAIN_SIZES = (10, 100, 1_000, 10_000)
+_PAPER: dict[str, dict] = {
+    "beta_vae_sklearn": dict(batch_size=64, num_train=10_000, num_eval=5_000),
+    "dci": dict(num_train=10_000, num_test=5_000, batch_size=16, classifier="gbt"),
+    "downstream_task_boosted_trees": dict(num_train=_TRAIN_SIZES, num_test=5_000, batch_size=16,
+                                          predictor="boosted_trees"),
+    "downstream_task_logistic_regression": dict(num_train=_TRAIN_SIZES, num_test=5_000,
+                                                batch_size=16, predictor="logistic_regression"),
+    "factor_vae_metric": dict(batch_size=64, num_train=10_000, num_eval=5_000,
+                              num_variance_estimate=10_000, prune_threshold=0.05),
+    "mig": dict(num_train=10_000, batch_size=16, num_bins=20),
+    "modularity_explicitness": dict(num_train=10_000, num_test=5_000, batch_size=16, num_bins=20),
+    "sap_score": dict(num_train=10_000, num_test=5_000, batch_size=16, continuous_factors=False),
+    "unsupervised": dict(num_train=10_000, batch_size=16, num_bins=20),
+}
+_FAST_CHANGES: dict[str, dict] = {
+    "beta_vae_sklearn": dict(num_train=2_000, num_eval=1_000),
+    "dci": dict(classifier="hist_gbt"),
+    "downstream_task_boosted_trees": dict(predictor="hist_boosted_trees"),
+    "factor_vae_metric": dict(num_train=2_000, num_eval=1_000, num_variance_estimate=5_000),
+}
+#: keyword arguments of every metric config, per settings name
+SETTINGS: dict[str, dict[str, dict]] = {
+    "paper": _PAPER,
+    "fast": {name: {**kwargs, **_FAST_CHANGES.get(name, {})} for name, kwargs in _PAPER.items()},
+}
+
+_RUNNERS: dict[str, Callable[..., dict]] = {
+    "beta_vae_sklearn": beta_vae_score,
+    "dci": sample_dci,
+    "downstream_task_boosted_trees": downstream,
+    "downstream_task_logistic_regression": downstream,
+    "factor_vae_metric": factor_vae_score,
+    "mig": sample_mig,
+    "modularity_explicitness": sample_modularity_explicitness,
+    "sap_score": sample_sap,
+    "unsupervised": sample_unsupervised,
+}
+#: configs whose classifier fits run in parallel over factors
+_PARALLEL = {"dci", "downstream_task_boosted_trees", "downstream_task_logistic_regression",
+             "sap_score"}
+
+
+def evaluation_seeds(master_seed: int = 0, representation: str = "mean") -> dict[str, int]:
+    """Per-metric evaluation seeds drawn as the reference pipeline does (§7.2)."""
+    if representation not in REPRESENTATIONS:
+        raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+    master = np.random.RandomState(master_seed)
+    for _ in REPRESENTATIONS:  # the two postprocess seeds come first
+        master.randint(2**32)
+    seeds = {rep: {name: int(master.randint(2**32)) for name in METRIC_CONFIGS}
+             for rep in REPRESENTATIONS}
+    return seeds[representation]
+
+
+def reference_evaluation_seeds(representation: str = "mean") -> dict[str, int]:
+    """The seeds every model of the study was evaluated with (master seed 0)."""
+    return evaluation_seeds(0, representation)
+
+
+def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
+             seed: int | dict[str, int] = 0, settings: str = "paper",
+             representation: str = "mean", n_jobs: int = -1) -> dict[str, float]:
+    """Flat dict of every requested metric config's outputs on ``represent``.
+
+    ``seed``: a master seed (per-metric seeds derived as the reference does for
+    ``representation``; 0 reproduces the study's table) or a dict config → seed.
+    ``n_jobs``: parallel classifier fits within DCI, SAP and downstream (threads;
+    values do not depend on it)."""
+    unknown = [m for m in metrics if m not in _RUNNERS]
+    if unknown:
+        raise ValueError(f"unknown metric configs {unknown}; choose from {list(ALL)}")
+    if settings not in SETTINGS:
+        raise ValueError(f"settings must be one of {sorted(SETTINGS)}, got {settings!r}")
+    seeds = evaluation_seeds(seed, representation) if not isinstance(seed, dict) else seed
+    missing = [m for m in metrics if m not in seeds]
+    if missing:
+        raise ValueError(f"no seed given for {missing}")
+    results: dict[str, float] = {}
+    for name in metrics:
+        kwargs = dict(SETTINGS[settings][name])
+        if name in _PARALLEL:
+            kwargs["n_jobs"] = n_jobs
+        start = time.perf_counter()
+        scores = _RUNNERS[name](dataset, represent, seed=int(seeds[name]), **kwargs)
+        elapsed = time.perf_counter() - start
+        results.update({f"{name}.{key}": value for key, value in scores.items()})
+        results[f"{name}.elapsed_time"] = elapsed
+    return results
