@@ -89,12 +89,23 @@ def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun
             f"`{first_line}`): {e.ename}: {e.evalue}\n  failed notebook kept at {tmp}"
         ) from None
     seconds = time.perf_counter() - t0
+    _hide_injected_input(tmp)
     tmp.replace(out)
     manifest = _read_manifest(root)
     manifest[name] = {"params": params_digest(p, name), "params_file": str(p.path), "seconds": round(seconds, 1)}
     atomic_write_json(_manifest_path(root), manifest)
     log(f"[book] {name} done in {seconds:.1f} s")
     return ChapterRun(name, seconds, out)
+
+
+def _hide_injected_input(executed: Path) -> None:
+    """Collapse papermill's injected-parameters cell in the rendered page (a toggle shows it)."""
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def _template_cell(executed: Path, index: int) -> tuple[int, str]:

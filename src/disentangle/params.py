@@ -128,6 +128,41 @@ def _values(v):
     return None
 
 
+#: sample-size settings of each metric config that a params file may override
+#: (numbers only; see ``metrics.evaluate.SETTINGS``)
+OVERRIDABLE: dict[str, tuple[str, ...]] = {
+    "beta_vae_sklearn": ("batch_size", "num_train", "num_eval"),
+    "dci": ("num_train", "num_test", "batch_size"),
+    "downstream_task_boosted_trees": ("num_train", "num_test", "batch_size"),
+    "downstream_task_logistic_regression": ("num_train", "num_test", "batch_size"),
+    "factor_vae_metric": ("batch_size", "num_train", "num_eval", "num_variance_estimate"),
+    "mig": ("num_train", "batch_size", "num_bins"),
+    "modularity_explicitness": ("num_train", "num_test", "batch_size", "num_bins"),
+    "sap_score": ("num_train", "num_test", "batch_size"),
+    "unsupervised": ("num_train", "batch_size", "num_bins"),
+}
+
+
+def _positive_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
+
+
+def _overrides(v):
+    for metric, changes in v.items():
+        if metric not in OVERRIDABLE:
+            return f"unknown metric config {metric!r}; allowed: {list(OVERRIDABLE)}"
+        if not isinstance(changes, dict):
+            return f"{metric}: must be a mapping setting -> number"
+        for key, value in changes.items():
+            if key not in OVERRIDABLE[metric]:
+                return f"{metric}.{key}: not an overridable setting; allowed: {list(OVERRIDABLE[metric])}"
+            many = metric.startswith("downstream") and key == "num_train"
+            ok = (isinstance(value, list) and value and all(map(_positive_int, value))) if many else _positive_int(value)
+            if not ok:
+                return f"{metric}.{key}: must be {'a list of ' if many else 'a '}positive integer{'s' if many else ''}, got {value!r}"
+    return None
+
+
 SHARED_SCHEMA: Schema = {
     "scale": Field(str, check=_one_of("ci", "default", "paper"), doc="which scale this file runs"),
     "seed": Field(int, 0, _range(0), "master seed for everything not part of the study grid"),
@@ -157,6 +192,7 @@ STUDY_SCHEMA: Schema = {
         "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),
         "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(METRIC_CONFIGS)),
         "representations": Field(list, ["mean", "sampled"], _subset_of(("mean", "sampled"))),
+        "overrides": Field(dict, {}, _overrides, "per-metric sample sizes replacing the settings' numbers"),
     },
     "executor": {
         "kind": Field(str, "sequential", _one_of("sequential", "processes", "slurm")),

@@ -99,13 +99,16 @@ def reference_evaluation_seeds(representation: str = "mean") -> dict[str, int]:
 
 def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
              seed: int | dict[str, int] = 0, settings: str = "paper",
-             representation: str = "mean", n_jobs: int = -1) -> dict[str, float]:
+             representation: str = "mean", n_jobs: int = -1,
+             overrides: dict[str, dict] | None = None) -> dict[str, float]:
     """Flat dict of every requested metric config's outputs on ``represent``.
 
     ``seed``: a master seed (per-metric seeds derived as the reference does for
     ``representation``; 0 reproduces the study's table) or a dict config → seed.
     ``n_jobs``: parallel classifier fits within DCI, SAP and downstream (threads;
-    values do not depend on it)."""
+    values do not depend on it). ``overrides``: per-config sample sizes replacing
+    the settings' numbers (e.g. ``{"dci": {"num_train": 1000}}``) for runs too
+    small for the paper's sizes; only keys the settings already have."""
     unknown = [m for m in metrics if m not in _RUNNERS]
     if unknown:
         raise ValueError(f"unknown metric configs {unknown}; choose from {list(ALL)}")
@@ -115,9 +118,17 @@ def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
     missing = [m for m in metrics if m not in seeds]
     if missing:
         raise ValueError(f"no seed given for {missing}")
+    overrides = overrides or {}
+    for name, changes in overrides.items():
+        bad = [k for k in changes if k not in SETTINGS[settings].get(name, {})]
+        if name not in SETTINGS[settings] or bad:
+            raise ValueError(f"overrides: {name!r} has no settings {bad or ''}; "
+                             f"allowed: {sorted(SETTINGS[settings].get(name, {}))}")
     results: dict[str, float] = {}
     for name in metrics:
-        kwargs = dict(SETTINGS[settings][name])
+        kwargs = {**SETTINGS[settings][name], **overrides.get(name, {})}
+        if isinstance(kwargs.get("num_train"), list):
+            kwargs["num_train"] = tuple(kwargs["num_train"])
         if name in _PARALLEL:
             kwargs["n_jobs"] = n_jobs
         start = time.perf_counter()
