@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Sequence
 
 import platformdirs
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from ..io import atomic_path
 

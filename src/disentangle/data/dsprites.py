@@ -1,0 +1,264 @@
+"""dSprites and its Color / Noisy / Scream variants (study.md §3.1–3.4, datasets.md §1.1–1.2, §2.1).
+
+Binary sprites come from one of three sources, all exposing ``binary(indices)``:
+
+* ``FileSprites``: the real ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` (only its
+  ``imgs`` array is read, memory-mapped, never unpickled — datasets.md §1.1 security note);
+* ``ProceduralSprites``: the calibrated renderer (``dsprites_render``), rendering on the fly
+  and, once a process has rendered ``GRID_AFTER`` images or ``precompute()`` is called,
+  switching to the full 737,280-image grid bit-packed in memory (512 B per image, 377 MB),
+  saved once under ``<data root>/cache/`` and memory-mapped by later processes.
+
+The variants draw their colour / noise / crop from the ``rng`` of each call (datasets.md §1.2).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from ..io import atomic_path
+from . import dsprites_render
+from .base import GridIndex, GroundTruthDataset, Rng, randint
+
+FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
+FACTOR_SIZES = (3, 6, 40, 32, 32)
+#: the real file, relative to the data root (as ``python -m disentangle data download dsprites`` saves it)
+REAL_FILE = Path("dsprites") / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
+#: the original Wikimedia painting, if the user provides it (datasets.md §1.2)
+SCREAM_FILE = Path("scream") / "scream.jpg"
+NUM_IMAGES = int(np.prod(FACTOR_SIZES))
+#: on-the-fly renders after which a procedural source builds the full grid
+GRID_AFTER = 100_000
+
+GRID = GridIndex(FACTOR_SIZES)
+#: byte → its 8 bits as float32 (MSB first, as np.packbits), for fast unpacking
+_BITS_F32 = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
+
+
+def expected_files(root: Path) -> list[Path]:
+    return [Path(root) / REAL_FILE]
+
+
+# --------------------------------------------------------------------------- binary sources
+class FileSprites:
+    """The real images, memory-mapped (values 0/1, datasets.md §1.1)."""
+
+    source = "file"
+
+    def __init__(self, path: Path):
+        from .formats import npz_array
+
+        self.path = Path(path)
+        self.imgs = npz_array(self.path, "imgs")
+        if self.imgs.shape != (NUM_IMAGES, 64, 64):
+            raise ValueError(f"{self.path}: imgs has shape {self.imgs.shape}, expected ({NUM_IMAGES}, 64, 64)")
+
+    def binary(self, indices: np.ndarray) -> np.ndarray:
+        order = np.argsort(indices, kind="stable")  # sorted reads are kinder to the memory map
+        out = np.empty((len(indices), 64, 64), np.float32)
+        out[order] = self.imgs[indices[order]]
+        return out
+
+
+def _outlines_digest() -> str:
+    text = resources.files("disentangle.data").joinpath("assets/dsprites_outlines.json").read_bytes()
+    return hashlib.sha256(text).hexdigest()[:12]
+
+
+class ProceduralSprites:
+    """The calibrated renderer, with the full grid cached once it pays off."""
+
+    source = "procedural"
+
+    def __init__(self, cache_dir: Path | None = None):
+        self.cache_dir = None if cache_dir is None else Path(cache_dir)
+        self.packed: np.ndarray | None = None
+        self.rendered = 0
+        self.grid_seconds: float | None = None
+        if self.cache_file is not None and self.cache_file.exists():
+            self.packed = np.load(self.cache_file, mmap_mode="r")
+
+    @property
+    def cache_file(self) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        return self.cache_dir / f"dsprites_procedural_{_outlines_digest()}.npy"
+
+    def precompute(self, chunk: int = 8192) -> float:
+        """Render the whole grid into bit-packed rows (and save it); returns seconds spent."""
+        if self.packed is not None:
+            return 0.0
+        start = time.perf_counter()
+        packed = np.empty((NUM_IMAGES, 64 * 64 // 8), np.uint8)
+        for lo in range(0, NUM_IMAGES, chunk):
+            idx = np.arange(lo, min(lo + chunk, NUM_IMAGES))
+            imgs = dsprites_render.render(GRID.factors_of(idx))
+            packed[idx] = np.packbits(imgs.reshape(len(idx), -1), axis=1)
+        if self.cache_file is not None:
+            try:
+                with atomic_path(self.cache_file) as tmp:
+                    with open(tmp, "wb") as f:
+                        np.save(f, packed)
+            except OSError:
+                pass  # a read-only data root only costs the re-render next time
+        self.packed = packed
+        self.grid_seconds = time.perf_counter() - start
+        return self.grid_seconds
+
+    def binary(self, indices: np.ndarray) -> np.ndarray:
+        if self.packed is None and self.rendered + len(indices) > GRID_AFTER:
+            self.precompute()
+        if self.packed is not None:
+            return _BITS_F32[self.packed[indices]].reshape(len(indices), 64, 64)
+        self.rendered += len(indices)
+        return dsprites_render.render(GRID.factors_of(indices)).astype(np.float32)
+
+
+@lru_cache(maxsize=4)
+def procedural_sprites(cache_dir: Path | None) -> ProceduralSprites:
+    """One shared procedural source per cache folder (all four variants reuse its grid)."""
+    return ProceduralSprites(cache_dir)
+
+
+# --------------------------------------------------------------------------- datasets
+class DSprites(GroundTruthDataset):
+    """dSprites with 5 latent factors (study.md §3.1): 64×64×1 float32 in {0, 1}."""
+
+    name = "dsprites"
+    factor_names = FACTOR_NAMES
+    factor_sizes = FACTOR_SIZES
+    observation_shape = (64, 64, 1)
+
+    def __init__(self, sprites: FileSprites | ProceduralSprites):
+        self.sprites = sprites
+        self.source = sprites.source
+
+    def index_of(self, factors: np.ndarray) -> np.ndarray:
+        """Row-major index into the real file (bases [245760, 40960, 1024, 32, 1])."""
+        return GRID.index_of(factors)
+
+    def factors_of(self, index: np.ndarray) -> np.ndarray:
+        return GRID.factors_of(index)
+
+    def binary(self, factors: np.ndarray) -> np.ndarray:
+        """(n, 64, 64) float32 0/1 sprites."""
+        return self.sprites.binary(np.atleast_1d(self.index_of(factors)))
+
+    def observations(self, factors: np.ndarray, rng: Rng | None = None) -> np.ndarray:
+        return self.binary(factors)[..., None]
+
+
+class ColorDSprites(DSprites):
+    """Sprite times a per-image colour ``U(0.5, 1)^3``; black background (study.md §3.2)."""
+
+    name = "color_dsprites"
+    observation_shape = (64, 64, 3)
+
+    def observations(self, factors: np.ndarray, rng: Rng) -> np.ndarray:
+        sprite = self.binary(factors)
+        colour = rng.uniform(0.5, 1.0, size=(len(sprite), 1, 1, 3)).astype(np.float32)
+        return sprite[..., None] * colour
+
+
+class NoisyDSprites(DSprites):
+    """``min(sprite + U(0,1) noise, 1)`` per pixel and channel (study.md §3.3)."""
+
+    name = "noisy_dsprites"
+    observation_shape = (64, 64, 3)
+
+    def observations(self, factors: np.ndarray, rng: Rng) -> np.ndarray:
+        sprite = self.binary(factors)
+        shape = (len(sprite), 64, 64, 3)
+        if isinstance(rng, np.random.Generator):
+            noise = rng.random(shape, dtype=np.float32)
+        else:
+            noise = rng.uniform(0.0, 1.0, size=shape).astype(np.float32)
+        return np.minimum(noise + sprite[..., None], 1.0, out=noise)
+
+
+def load_scream(root: Path | None = None) -> tuple[np.ndarray, str]:
+    """The Scream as float32 (H, W, 3) in [0, 1] after ``thumbnail((350, 274))`` with
+    Lanczos (study.md §3.4); ``<root>/scream/scream.jpg`` when present, else the shipped copy."""
+    user = None if root is None else Path(root) / SCREAM_FILE
+    if user is not None and user.exists():
+        image, origin = Image.open(user), str(user)
+    else:
+        ref = resources.files("disentangle.data").joinpath("assets/the_scream.jpg")
+        with resources.as_file(ref) as path:
+            image, origin = Image.open(path), "assets/the_scream.jpg"
+            image.load()
+    image = image.convert("RGB")
+    image.thumbnail((350, 274), Image.LANCZOS)
+    return np.asarray(image, dtype=np.float32) / 255.0, origin
+
+
+class ScreamDSprites(DSprites):
+    """Sprite inverts a random 64×64 crop of The Scream averaged with a random colour (study.md §3.4)."""
+
+    name = "scream_dsprites"
+    observation_shape = (64, 64, 3)
+
+    def __init__(self, sprites: FileSprites | ProceduralSprites, root: Path | None = None):
+        super().__init__(sprites)
+        self.scream, self.scream_origin = load_scream(root)
+        h, w, _ = self.scream.shape
+        if h < 65 or w < 65:
+            raise ValueError(f"the Scream image is {h}x{w}; it must exceed 64x64")
+
+    def observations(self, factors: np.ndarray, rng: Rng) -> np.ndarray:
+        sprite = self.binary(factors)
+        n = len(sprite)
+        h, w, _ = self.scream.shape
+        x_crop = randint(rng, h - 64, n)  # rows, exclusive upper bound as in the reference
+        y_crop = randint(rng, w - 64, n)  # cols
+        colour = rng.uniform(0.0, 1.0, size=(n, 1, 1, 3)).astype(np.float32)
+        out = np.empty((n, 64, 64, 3), np.float32)
+        for i, (x, y) in enumerate(zip(x_crop, y_crop)):
+            out[i] = self.scream[x : x + 64, y : y + 64]
+        out += colour
+        out *= np.float32(0.5)  # background = (patch + colour) / 2
+        np.subtract(np.float32(1.0), out, out=out, where=sprite[..., None] == 1.0)  # invert the sprite
+        return out
+
+
+VARIANTS: dict[str, type[DSprites]] = {
+    "dsprites": DSprites,
+    "color_dsprites": ColorDSprites,
+    "noisy_dsprites": NoisyDSprites,
+    "scream_dsprites": ScreamDSprites,
+}
+
+
+def make(name: str, source: str, root: Path) -> DSprites:
+    """One of the four dSprites datasets; ``source`` is ``file`` or ``procedural``."""
+    if source == "file":
+        path = Path(root) / REAL_FILE
+        if not path.exists():
+            from .formats import missing_files_error
+
+            raise missing_files_error(name, [path], "dsprites")
+        sprites: FileSprites | ProceduralSprites = _file_sprites(path)
+    elif source == "procedural":
+        sprites = procedural_sprites(Path(root) / "cache")
+    else:
+        raise ValueError(f"source must be 'file' or 'procedural', got {source!r}")
+    cls = VARIANTS[name]
+    return cls(sprites, root) if cls is ScreamDSprites else cls(sprites)
+
+
+@lru_cache(maxsize=2)
+def _file_sprites(path: Path) -> FileSprites:
+    return FileSprites(path)
+
+
+def outlines_json() -> dict:
+    """The calibrated outlines (for the book's geometry figure)."""
+    return json.loads(resources.files("disentangle.data").joinpath("assets/dsprites_outlines.json").read_text())

@@ -1,0 +1,149 @@
+"""Procedural dSprites renderer calibrated to the real images (datasets.md §2.1).
+
+The original images were drawn with LÖVE (OpenGL). This module reproduces that pipeline:
+
+* each shape is a polygon outline in local units (px at scale 1, y up, anchor at 0);
+* it is scaled by ``scale``, rotated counter-clockwise by ``orientation`` and placed
+  at the anchor ``(16 + 32·posX, 16 + 32·posY)`` (x along columns, y down the rows);
+* the screen-space vertices are **snapped to the 1/256-pixel grid** (the GPU's 8
+  sub-pixel bits), and a pixel is on when its centre lies inside the snapped polygon,
+  with exact integer edge functions and a fixed tie-breaking rule.
+
+The snapping is what makes the square pixel-exact (99.98 % of real squares, against
+96 % for the unsnapped geometry). The outlines live in ``assets/dsprites_outlines.json``:
+each is a star-shaped polygon around ``fan_centre``, rasterised as the triangle fan
+from that centre, as the GPU would.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+#: factor values of the real file (datasets.md §1.1)
+SCALES = np.linspace(0.5, 1.0, 6)
+ORIENTATIONS = np.linspace(0.0, 2.0 * np.pi, 40)
+POSITIONS = np.linspace(0.0, 1.0, 32)
+SHAPES = ("square", "ellipse", "heart")
+IMAGE_SIZE = 64
+#: sub-pixel grid of the rasteriser (8 bits)
+SUBPIXEL = 256
+#: side of the window rendered around each anchor (every sprite fits inside)
+WINDOW = 32
+
+
+@dataclass(frozen=True)
+class Outline:
+    """A star-shaped polygon: ``vertices`` (M, 2) counter-clockwise in local units
+    (y up), sorted by angle around ``fan_centre``."""
+
+    vertices: np.ndarray
+    fan_centre: np.ndarray
+
+    @property
+    def angles(self) -> np.ndarray:
+        d = self.vertices - self.fan_centre
+        return np.arctan2(d[:, 1], d[:, 0])
+
+
+def outlines_from_json(obj: dict) -> dict[str, Outline]:
+    out = {}
+    for name in SHAPES:
+        spec = obj[name]
+        out[name] = _sorted_outline(np.asarray(spec["vertices"], float), np.asarray(spec["fan_centre"], float))
+    return out
+
+
+def _sorted_outline(vertices: np.ndarray, fan_centre: np.ndarray) -> Outline:
+    d = vertices - fan_centre
+    order = np.argsort(np.arctan2(d[:, 1], d[:, 0]), kind="stable")
+    return Outline(vertices[order], fan_centre)
+
+
+@lru_cache(maxsize=1)
+def default_outlines() -> dict[str, Outline]:
+    """The calibrated outlines shipped in ``assets/dsprites_outlines.json``."""
+    text = resources.files("disentangle.data").joinpath("assets/dsprites_outlines.json").read_text()
+    return outlines_from_json(json.loads(text))
+
+
+def _snap(cx, cy, s, th, pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Local points (M, 2) → snapped integer screen coords (n, M) in 1/256 px."""
+    u, v = pts[None, :, 0], pts[None, :, 1]
+    c, sn = np.cos(th)[:, None], np.sin(th)[:, None]
+    x = cx[:, None] + s[:, None] * (c * u - sn * v)
+    y = cy[:, None] - s[:, None] * (sn * u + c * v)
+    return np.rint(x * SUBPIXEL).astype(np.int64), np.rint(y * SUBPIXEL).astype(np.int64)
+
+
+def _edge_inside(ax, ay, bx, by, X, Y) -> np.ndarray:
+    """Pixel centres (X, Y) on the inner side of edge a→b of a polygon that is
+    counter-clockwise in y-up coordinates; ties go to one side only (so shared
+    fan edges cover each pixel once), calibrated on the real squares."""
+    ex, ey = bx - ax, by - ay
+    e = ey * (X - ax) - ex * (Y - ay)
+    owns_tie = (ey > 0) | ((ey == 0) & (ex > 0))
+    return (e > 0) | ((e == 0) & owns_tie)
+
+
+def render_shape(outline: Outline, scale_idx, orient_idx, posx_idx, posy_idx) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Render n sprites of one shape into WINDOW×WINDOW crops.
+
+    Returns ``(crops (n, WINDOW, WINDOW) bool, row0 (n,), col0 (n,))``: the crop's
+    top-left pixel in the 64×64 image.
+    """
+    s = SCALES[np.asarray(scale_idx)]
+    th = ORIENTATIONS[np.asarray(orient_idx)]
+    cx = 16.0 + 32.0 * POSITIONS[np.asarray(posx_idx)]
+    cy = 16.0 + 32.0 * POSITIONS[np.asarray(posy_idx)]
+    n, m = len(s), len(outline.vertices)
+    col0 = np.floor(cx).astype(np.int64) - WINDOW // 2
+    row0 = np.floor(cy).astype(np.int64) - WINDOW // 2
+    ar = np.arange(WINDOW)
+    cols = col0[:, None, None] + ar[None, None, :]  # (n, 1, W)
+    rows = row0[:, None, None] + ar[None, :, None]  # (n, W, 1)
+    X = cols * SUBPIXEL + SUBPIXEL // 2
+    Y = rows * SUBPIXEL + SUBPIXEL // 2
+    # sector of each pixel centre around the fan centre, in local coordinates
+    dx = cols + 0.5 - cx[:, None, None]
+    dy = cy[:, None, None] - (rows + 0.5)
+    c, sn = np.cos(th)[:, None, None], np.sin(th)[:, None, None]
+    u = (c * dx + sn * dy) / s[:, None, None] - outline.fan_centre[0]
+    v = (-sn * dx + c * dy) / s[:, None, None] - outline.fan_centre[1]
+    sector = (np.searchsorted(outline.angles, np.arctan2(v, u)) - 1) % m  # edge k: vertex k → k+1
+    vx, vy = _snap(cx, cy, s, th, outline.vertices)
+    fx, fy = _snap(cx, cy, s, th, outline.fan_centre[None, :])
+    fx, fy = fx[:, :1, None], fy[:, :1, None]
+    img = np.arange(n)[:, None, None]
+    inside = np.zeros((n, WINDOW, WINDOW), bool)
+    for k_off in (-1, 0, 1):  # the pixel's fan triangle, or a neighbour when it sits on a ray
+        k = (sector + k_off) % m
+        k1 = (k + 1) % m
+        ax, ay, bx, by = vx[img, k], vy[img, k], vx[img, k1], vy[img, k1]
+        tri = _edge_inside(ax, ay, bx, by, X, Y)
+        tri &= _edge_inside(fx, fy, ax, ay, X, Y)
+        tri &= _edge_inside(bx, by, fx, fy, X, Y)
+        inside |= tri
+    return inside, row0, col0
+
+
+def render(factors: np.ndarray, outlines: dict[str, Outline] | None = None) -> np.ndarray:
+    """(n, 5) dSprites factor classes → (n, 64, 64) bool images."""
+    factors = np.asarray(factors, dtype=np.int64)
+    outlines = default_outlines() if outlines is None else outlines
+    n = len(factors)
+    out = np.zeros((n, IMAGE_SIZE + 2 * WINDOW, IMAGE_SIZE + 2 * WINDOW), bool)  # padded canvas
+    for shape_idx, name in enumerate(SHAPES):
+        sel = np.flatnonzero(factors[:, 0] == shape_idx)
+        if len(sel) == 0:
+            continue
+        f = factors[sel]
+        crops, row0, col0 = render_shape(outlines[name], f[:, 1], f[:, 2], f[:, 3], f[:, 4])
+        r = row0[:, None, None] + WINDOW + np.arange(WINDOW)[None, :, None]
+        c = col0[:, None, None] + WINDOW + np.arange(WINDOW)[None, None, :]
+        out[sel[:, None, None], r, c] = crops
+    return out[:, WINDOW:-WINDOW, WINDOW:-WINDOW]
