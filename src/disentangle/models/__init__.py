@@ -1,0 +1,68 @@
+"""The six methods of the study (study.md §1) and their registry.
+
+``METHODS`` maps the study's method names to model classes; each class holds a
+stack of K independent models (K = 1 via :func:`build_model`).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from .annealed_vae import AnnealedVAE, AnnealedVAEConfig
+from .beta_tc_vae import BetaTCVAE, BetaTCVAEConfig
+from .beta_vae import BetaVAE, BetaVAEConfig
+from .dip_vae import DIPVAEI, DIPVAEII, DIPVAEIConfig, DIPVAEIIConfig
+from .factor_vae import FactorVAE, FactorVAEConfig
+from .vae import GaussianVAE, LossParts
+
+METHODS: dict[str, type[GaussianVAE]] = {
+    cls.name: cls for cls in (BetaVAE, AnnealedVAE, FactorVAE, DIPVAEI, DIPVAEII, BetaTCVAE)
+}
+
+
+def method_class(method: str) -> type[GaussianVAE]:
+    try:
+        return METHODS[method]
+    except KeyError:
+        raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}") from None
+
+
+def hyperparameter_name(method: str) -> str:
+    """The hyperparameter the study sweeps for ``method`` (study.md §0.1)."""
+    return method_class(method).hyperparameter
+
+
+def method_config(method: str, **hyperparams: Any) -> Any:
+    """The method's config dataclass; unknown fields raise a ``ValueError``."""
+    cls = method_class(method)
+    try:
+        return cls.Config(**hyperparams)
+    except TypeError as e:
+        fields = list(cls.Config.__dataclass_fields__)
+        raise ValueError(f"bad hyperparameters {hyperparams} for {method} (fields: {fields}): {e}") from None
+
+
+def build_stacked_model(method: str, hyperparams: Sequence[dict[str, Any]], *, num_channels: int,
+                        image_size: int = 64, latent_dim: int = 10, encoder_kernel: int = 2) -> GaussianVAE:
+    """A stack of ``len(hyperparams)`` independent models of one method (uninitialised)."""
+    configs = [method_config(method, **h) for h in hyperparams]
+    return method_class(method)(configs, num_channels=num_channels, image_size=image_size,
+                                latent_dim=latent_dim, encoder_kernel=encoder_kernel)
+
+
+def build_model(method: str, *, num_channels: int, image_size: int = 64, latent_dim: int = 10,
+                encoder_kernel: int = 2, **hyperparams: Any) -> GaussianVAE:
+    """One model (a stack of K = 1), e.g. ``build_model("beta_vae", num_channels=1, beta=4)``.
+
+    Weights are uninitialised: call ``model.init_weights([torch.Generator().manual_seed(s)])``.
+    """
+    return build_stacked_model(method, [hyperparams], num_channels=num_channels, image_size=image_size,
+                               latent_dim=latent_dim, encoder_kernel=encoder_kernel)
+
+
+__all__ = [
+    "METHODS", "GaussianVAE", "LossParts", "build_model", "build_stacked_model", "hyperparameter_name",
+    "method_config", "method_class",
+    "BetaVAE", "AnnealedVAE", "FactorVAE", "DIPVAEI", "DIPVAEII", "BetaTCVAE",
+    "BetaVAEConfig", "AnnealedVAEConfig", "FactorVAEConfig", "DIPVAEIConfig", "DIPVAEIIConfig", "BetaTCVAEConfig",
+]

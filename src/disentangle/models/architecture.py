@@ -1,0 +1,213 @@
+"""The reference convolutional encoder/decoder and FactorVAE discriminator
+(study.md §2.1–2.3, §1.4), written once for a *stack* of K independent models.
+
+Every parameter carries a leading model axis of length K. Convolutions fold
+the K models into the channel axis and run as one grouped convolution
+(``groups=K``); dense layers run as one batched matmul. With K = 1 these are
+exactly the plain layers, so single-model and batched training share this code.
+
+Layouts (B = batch, K = models, C = image channels, D = latents):
+
+* images / logits: ``(B, K*C, H, W)`` — model k owns channels ``k*C:(k+1)*C``
+* latents, dense activations: ``(K, B, features)``
+
+Initialisation follows TF1 ``tf.layers`` defaults: Glorot-uniform kernels and
+zero biases (study.md §2.3), drawn per model from that model's own
+``torch.Generator`` so model k of a stack equals a model trained alone.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+#: kernel sizes supported for encoder conv layers 3–4 (study.md §2.1)
+ENCODER_KERNELS = (2, 4)
+
+
+def same_padding(kernel: int) -> int:
+    """Symmetric padding equal to TF "same" for stride 2 on even inputs.
+
+    TF pads ``kernel - 2`` pixels in total (split evenly), so k=4 → 1 per
+    side and k=2 → 0 (study.md §2.1). Odd kernels would need asymmetric pads.
+    """
+    if kernel < 2 or kernel % 2:
+        raise ValueError(f"stride-2 'same' convolution needs an even kernel >= 2, got {kernel}")
+    return (kernel - 2) // 2
+
+
+def glorot_bound(fan_in: int, fan_out: int) -> float:
+    """Half-width of the Glorot-uniform interval, sqrt(6 / (fan_in + fan_out))."""
+    return math.sqrt(6.0 / (fan_in + fan_out))
+
+
+class _Stacked(nn.Module):
+    """A layer with a ``(K, ...)`` weight and a ``(K, out)`` bias."""
+
+    weight: nn.Parameter
+    bias: nn.Parameter
+    fan_in: int
+    fan_out: int
+
+    def reset_parameters(self, model: int, generator: torch.Generator) -> None:
+        """Glorot-uniform weight, zero bias for model ``model`` of the stack."""
+        bound = glorot_bound(self.fan_in, self.fan_out)
+        with torch.no_grad():
+            w = torch.empty(self.weight.shape[1:]).uniform_(-bound, bound, generator=generator)
+            self.weight[model].copy_(w)
+            self.bias[model].zero_()
+
+    @property
+    def num_models(self) -> int:
+        return self.weight.shape[0]
+
+
+class StackedConv2d(_Stacked):
+    """K independent ``Conv2d`` layers as one grouped convolution."""
+
+    def __init__(self, num_models: int, in_ch: int, out_ch: int, kernel: int, stride: int, padding: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_models, out_ch, in_ch, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(num_models, out_ch))
+        self.stride, self.padding = stride, padding
+        # TF conv kernel (kh, kw, in, out): fans multiply by the receptive field
+        self.fan_in, self.fan_out = in_ch * kernel * kernel, out_ch * kernel * kernel
+
+    def forward(self, x: Tensor) -> Tensor:
+        k, o, i, h, w = self.weight.shape
+        return F.conv2d(x, self.weight.reshape(k * o, i, h, w), self.bias.reshape(-1),
+                        self.stride, self.padding, groups=k)
+
+
+class StackedConvTranspose2d(_Stacked):
+    """K independent ``ConvTranspose2d`` layers as one grouped transposed convolution."""
+
+    def __init__(self, num_models: int, in_ch: int, out_ch: int, kernel: int, stride: int, padding: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_models, in_ch, out_ch, kernel, kernel))
+        self.bias = nn.Parameter(torch.zeros(num_models, out_ch))
+        self.stride, self.padding = stride, padding
+        # TF transposed kernel (kh, kw, out, in); Glorot is symmetric in the fans anyway
+        self.fan_in, self.fan_out = out_ch * kernel * kernel, in_ch * kernel * kernel
+
+    def forward(self, x: Tensor) -> Tensor:
+        k, i, o, h, w = self.weight.shape
+        return F.conv_transpose2d(x, self.weight.reshape(k * i, o, h, w), self.bias.reshape(-1),
+                                  self.stride, self.padding, groups=k)
+
+
+class StackedLinear(_Stacked):
+    """K independent dense layers: ``(K, B, in) -> (K, B, out)`` by one batched matmul."""
+
+    def __init__(self, num_models: int, in_features: int, out_features: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.empty(num_models, in_features, out_features))
+        self.bias = nn.Parameter(torch.zeros(num_models, out_features))
+        self.fan_in, self.fan_out = in_features, out_features
+
+    def forward(self, x: Tensor, *, detach_parameters: bool = False) -> Tensor:
+        w, b = (self.weight.detach(), self.bias.detach()) if detach_parameters else (self.weight, self.bias)
+        return torch.baddbmm(b.unsqueeze(1), x, w)
+
+
+def _check_image(image_size: int, num_channels: int) -> int:
+    if num_channels < 1:
+        raise ValueError(f"num_channels must be >= 1, got {num_channels}")
+    if image_size < 16 or image_size % 16:
+        raise ValueError(f"image_size must be a multiple of 16 (four stride-2 layers), got {image_size}")
+    return image_size // 16
+
+
+class Encoder(nn.Module):
+    """``conv_encoder`` (study.md §2.1): 4 stride-2 convs, Dense 256, mean and log-variance heads."""
+
+    def __init__(self, num_models: int, num_channels: int, latent_dim: int = 10,
+                 image_size: int = 64, kernel: int = 2):
+        super().__init__()
+        if kernel not in ENCODER_KERNELS:
+            raise ValueError(f"encoder kernel must be one of {ENCODER_KERNELS}, got {kernel}")
+        side = _check_image(image_size, num_channels)
+        k = num_models
+        self.e1 = StackedConv2d(k, num_channels, 32, 4, 2, same_padding(4))
+        self.e2 = StackedConv2d(k, 32, 32, 4, 2, same_padding(4))
+        self.e3 = StackedConv2d(k, 32, 64, kernel, 2, same_padding(kernel))
+        self.e4 = StackedConv2d(k, 64, 64, kernel, 2, same_padding(kernel))
+        self.e5 = StackedLinear(k, 64 * side * side, 256)
+        self.means = StackedLinear(k, 256, latent_dim)
+        self.log_var = StackedLinear(k, 256, latent_dim)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        """``(B, K*C, H, W)`` images -> ``(K, B, D)`` means and log-variances."""
+        h = F.relu(self.e1(x))
+        h = F.relu(self.e2(h))
+        h = F.relu(self.e3(h))
+        h = F.relu(self.e4(h))
+        k = self.e1.num_models
+        h = h.reshape(h.shape[0], k, -1).transpose(0, 1)  # per model: flatten C, H, W
+        h = F.relu(self.e5(h))
+        return self.means(h), self.log_var(h)
+
+
+class Decoder(nn.Module):
+    """``deconv_decoder`` (study.md §2.2): Dense 256, Dense 1024, 4 transposed convs to logits."""
+
+    def __init__(self, num_models: int, num_channels: int, latent_dim: int = 10, image_size: int = 64):
+        super().__init__()
+        self.side = _check_image(image_size, num_channels)
+        k = num_models
+        self.d1 = StackedLinear(k, latent_dim, 256)
+        self.d2 = StackedLinear(k, 256, 64 * self.side * self.side)
+        self.d3 = StackedConvTranspose2d(k, 64, 64, 4, 2, 1)
+        self.d4 = StackedConvTranspose2d(k, 64, 32, 4, 2, 1)
+        self.d5 = StackedConvTranspose2d(k, 32, 32, 4, 2, 1)
+        self.d6 = StackedConvTranspose2d(k, 32, num_channels, 4, 2, 1)
+
+    def forward(self, z: Tensor) -> Tensor:
+        """``(K, B, D)`` latents -> ``(B, K*C, H, W)`` logits (no output activation)."""
+        h = F.relu(self.d1(z))
+        h = F.relu(self.d2(h))
+        k, b = h.shape[:2]
+        h = h.reshape(k, b, 64, self.side, self.side).transpose(0, 1).reshape(b, k * 64, self.side, self.side)
+        h = F.relu(self.d3(h))
+        h = F.relu(self.d4(h))
+        h = F.relu(self.d5(h))
+        return self.d6(h)
+
+
+class Discriminator(nn.Module):
+    """``fc_discriminator`` (study.md §1.4): 6 x [Dense(1000) + LeakyReLU(0.2)], Dense(2) logits."""
+
+    NEGATIVE_SLOPE = 0.2  # TF's leaky_relu default, not PyTorch's 0.01
+
+    def __init__(self, num_models: int, latent_dim: int = 10, hidden: int = 1000, depth: int = 6):
+        super().__init__()
+        sizes = [latent_dim] + [hidden] * depth
+        self.hidden = nn.ModuleList(StackedLinear(num_models, a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        self.logits = StackedLinear(num_models, hidden, 2)
+
+    def forward(self, z: Tensor, *, detach_parameters: bool = False) -> Tensor:
+        """``(K, B, D)`` codes -> ``(K, B, 2)`` logits; class 0 = joint, 1 = permuted.
+
+        ``detach_parameters`` lets gradients reach ``z`` but not the weights.
+        """
+        h = z
+        for layer in self.hidden:
+            h = F.leaky_relu(layer(h, detach_parameters=detach_parameters), self.NEGATIVE_SLOPE)
+        return self.logits(h, detach_parameters=detach_parameters)
+
+
+def stacked_layers(module: nn.Module) -> list[_Stacked]:
+    """All stacked layers of ``module`` in registration order (the init order)."""
+    return [m for m in module.modules() if isinstance(m, _Stacked)]
+
+
+def glorot_init(module: nn.Module, generators: Sequence[torch.Generator]) -> None:
+    """Initialise model k of every stacked layer from ``generators[k]``, layer by layer."""
+    layers = stacked_layers(module)
+    for k, generator in enumerate(generators):
+        for layer in layers:
+            layer.reset_parameters(k, generator)

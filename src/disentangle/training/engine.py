@@ -1,0 +1,357 @@
+"""The training engine: K models of one method trained in lock-step (study.md §2.4).
+
+Each model keeps everything it would have alone: its seed, its data stream
+``RandomState(data_seed)``, its eval stream, its ``torch.Generator`` (init,
+reparameterisation noise, FactorVAE permutations), its own Adam moments and its
+own output folder. Only the arithmetic is shared (grouped convolutions, batched
+matmuls, worker threads; see ``batched.py``), so model k of a stack matches the
+same model trained alone up to float rounding. K = 1 is ordinary single-model
+training.
+
+Checkpoints are per model, in the single-model format, under
+``<out_dir>/checkpoints/iteration-XXXXXXXX.pt``; the previous one is deleted
+only after every model's new one is written, so a killed stack always has a
+common iteration to resume from.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..data.base import GroundTruthDataset
+from ..io import atomic_path, atomic_write_json, atomic_write_text
+from ..models import GaussianVAE, build_stacked_model
+from .saved_model import save_model
+from .trainer import TrainConfig, derive_seeds, read_results, resolve_device
+
+CHECKPOINT_FORMAT = 1
+RECORD_KEYS = ("loss", "reconstruction_loss", "kl_loss", "regularizer", "elbo")
+
+
+class TrainingStopped(RuntimeError):
+    """Raised by the ``stop_after`` hook once the requested checkpoint is written."""
+
+
+def run_stack(configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_dirs: Sequence[Path], *,
+              stop_after: int | None = None, shards: int | None = None) -> list[dict[str, Any]]:
+    """Train (or resume, or just read back) every run; finished runs are skipped."""
+    if len(configs) != len(out_dirs):
+        raise ValueError(f"{len(configs)} configs but {len(out_dirs)} output folders")
+    out_dirs = [Path(d) for d in out_dirs]
+    if len({d.resolve() for d in out_dirs}) != len(out_dirs):
+        raise ValueError("every model needs its own output folder")
+    for config, out_dir in zip(configs, out_dirs):
+        _claim_folder(config, out_dir)
+    results: list[dict[str, Any] | None] = [read_results(d) for d in out_dirs]
+    todo = [i for i, r in enumerate(results) if r is None]
+    if todo:
+        stack = Stack([configs[i] for i in todo], dataset, [out_dirs[i] for i in todo], shards=shards)
+        for i, record in zip(todo, stack.run(stop_after)):
+            results[i] = record
+    return results  # type: ignore[return-value]
+
+
+def _claim_folder(config: TrainConfig, out_dir: Path) -> None:
+    """Write ``train_config.json``, or check that the stored one describes the same run."""
+    path = out_dir / "train_config.json"
+    if path.exists():
+        stored = TrainConfig.from_dict(json.loads(path.read_text()))
+        if stored.identity() != config.identity():
+            diff = {k: (v, config.identity()[k]) for k, v in stored.identity().items() if config.identity()[k] != v}
+            raise ValueError(f"{out_dir} holds a different run (stored vs requested: {diff})")
+    else:
+        atomic_write_json(path, config.to_dict())
+
+
+def _check_stackable(configs: Sequence[TrainConfig]) -> None:
+    shared = [k for k in configs[0].identity() if k not in ("hyperparams", "seed")]
+    for c in configs[1:]:
+        bad = [k for k in shared if getattr(c, k) != getattr(configs[0], k)]
+        if bad:
+            raise ValueError(f"models trained together must agree on {bad} (only seed and hyperparams may differ)")
+
+
+def _rng_state(rs: np.random.RandomState) -> dict[str, Any]:
+    st = rs.get_state(legacy=False)
+    return {"key": torch.from_numpy(st["state"]["key"].astype(np.int64)), "pos": int(st["state"]["pos"]),
+            "has_gauss": int(st["has_gauss"]), "gauss": float(st["gauss"])}
+
+
+def _set_rng_state(rs: np.random.RandomState, st: dict[str, Any]) -> None:
+    rs.set_state({"bit_generator": "MT19937",
+                  "state": {"key": st["key"].numpy().astype(np.uint32), "pos": st["pos"]},
+                  "has_gauss": st["has_gauss"], "gauss": st["gauss"]})
+
+
+def images_to_tensor(images: np.ndarray) -> torch.Tensor:
+    """NHWC numpy images -> NCHW float32 tensor."""
+    return torch.from_numpy(np.ascontiguousarray(images, dtype=np.float32)).permute(0, 3, 1, 2)
+
+
+@dataclass
+class Shard:
+    """A contiguous range of the stack's models held in one stacked network."""
+
+    models: range
+    model: GaussianVAE
+    optimisers: dict[str, torch.optim.Optimizer]
+    param_names: dict[torch.nn.Parameter, str]
+
+
+def default_shards(num_models: int, device: torch.device) -> int:
+    """How many stacked networks to split K models into by default.
+
+    On CPU: one per model. Single-threaded workers (one per torch thread) then
+    step the models concurrently, which measured faster per model than one
+    grouped network on all threads (benchmarks/train_throughput.py; also
+    toolchain.md: two 1-thread streams beat one 2-thread stream). On GPUs: 1,
+    a single grouped network that fills the device.
+    """
+    return num_models if device.type == "cpu" else 1
+
+
+@contextmanager
+def _restoring_thread_count() -> Iterator[None]:
+    """Restore torch's intra-op thread count afterwards (workers set their own)."""
+    before = torch.get_num_threads()
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def _optimiser_slice(opt: torch.optim.Optimizer, names: dict[torch.nn.Parameter, str],
+                     j: int) -> dict[str, dict[str, torch.Tensor]]:
+    """Model ``j``'s optimiser state, keyed by parameter name (scalars such as Adam's step are shared)."""
+    return {names[p]: {n: t.clone() if t.dim() == 0 else t[j:j + 1].detach().cpu().clone() for n, t in st.items()}
+            for p, st in opt.state.items()}
+
+
+class Stack:
+    """K runs of one method advancing together; see the module docstring.
+
+    The K models are split into ``shards`` stacked networks (default
+    :func:`default_shards`), stepped concurrently by worker threads. The split
+    changes only the float rounding, never which numbers a model sees.
+    """
+
+    def __init__(self, configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_dirs: Sequence[Path],
+                 shards: int | None = None):
+        _check_stackable(configs)
+        self.configs, self.dataset, self.out_dirs = list(configs), dataset, list(out_dirs)
+        c = self.configs[0]
+        shape = tuple(dataset.observation_shape)
+        if len(shape) != 3 or shape[0] != shape[1]:
+            raise ValueError(f"training needs square (H, W, C) images, dataset gives {shape}")
+        self.device = resolve_device(c.device)
+        seeds = [derive_seeds(cfg.seed) for cfg in self.configs]
+        self.data_rngs = [np.random.RandomState(s[0]) for s in seeds]
+        self.eval_seeds = [s[1] for s in seeds]
+        self.generators = [torch.Generator().manual_seed(cfg.seed) for cfg in self.configs]
+        num_shards = default_shards(len(configs), self.device) if shards is None else shards
+        if not 1 <= num_shards <= len(configs):
+            raise ValueError(f"shards must be in [1, {len(configs)}], got {num_shards}")
+        self.shards = [self._build_shard(range(int(r[0]), int(r[-1]) + 1), shape)
+                       for r in np.array_split(np.arange(len(configs)), num_shards)]
+        self.where = [(shard, j) for shard in self.shards for j in range(len(shard.models))]
+        self.iteration = 0
+        self.elapsed = 0.0  # seconds spent in this run so far, across resumes
+        self.logs: list[list[dict[str, float]]] = [[] for _ in self.configs]
+        # loss-part sums since the last log entry (checkpointed, so resumed logs match)
+        self.pending: dict[str, torch.Tensor] = {}
+        self.pending_count = 0
+        self._resume()
+
+    def _build_shard(self, models: range, shape: tuple[int, ...]) -> Shard:
+        c = self.configs[0]
+        model = build_stacked_model(c.method, [self.configs[k].hyperparams for k in models],
+                                    num_channels=shape[2], image_size=shape[0],
+                                    latent_dim=c.latent_dim, encoder_kernel=c.encoder_kernel)
+        model.init_weights([self.generators[k] for k in models])
+        model.to(self.device)
+        return Shard(models, model, model.optimisers(c.lr, c.betas, c.eps),
+                     {p: n for n, p in model.named_parameters()})
+
+    def _map_shards(self, fn) -> list:
+        """``fn(shard)`` for every shard; with several shards, by one single-threaded
+        worker per torch intra-op thread."""
+        workers = min(len(self.shards), torch.get_num_threads())
+        if workers == 1:
+            return [fn(shard) for shard in self.shards]
+        def single_threaded(shard: Shard):
+            torch.set_num_threads(1)  # per OS thread for OpenMP: set it inside the worker
+            return fn(shard)
+
+        with _restoring_thread_count(), ThreadPoolExecutor(workers) as pool:
+            return list(pool.map(single_threaded, self.shards))
+
+    # -- data -------------------------------------------------------------------------------
+    def batch(self, models: range, rngs: Sequence[np.random.RandomState]) -> torch.Tensor:
+        """``(B, k*C, H, W)`` (channels-last): one batch of uniformly sampled factors
+        from each listed model's stream."""
+        b = self.configs[0].batch_size
+        parts = [images_to_tensor(self.dataset.sample(b, rngs[k])[1]) for k in models]
+        return torch.cat(parts, dim=1).to(self.device).contiguous(memory_format=torch.channels_last)
+
+    def next_batch(self) -> torch.Tensor:
+        """The next training batch of every model, ``(B, K*C, H, W)``."""
+        return self.batch(range(len(self.configs)), self.data_rngs)
+
+    @property
+    def global_step(self) -> int:
+        return self.iteration * self.configs[0].step_increment
+
+    # -- one update -------------------------------------------------------------------------
+    def _shard_step(self, shard: Shard) -> dict[str, torch.Tensor]:
+        x = self.batch(shard.models, self.data_rngs)
+        out = shard.model(x, step=self.global_step, generators=[self.generators[k] for k in shard.models])
+        total = out.loss.sum()
+        if out.discriminator_loss is not None:
+            total = total + out.discriminator_loss.sum()
+        for opt in shard.optimisers.values():
+            opt.zero_grad(set_to_none=True)
+        total.backward()
+        for opt in shard.optimisers.values():  # both gradients were taken at the same parameters
+            opt.step()
+        return {k: v.detach() for k, v in out.parts().items()}
+
+    def train_step(self) -> dict[str, torch.Tensor]:
+        """One update of every model; loss parts of shape ``(K,)``."""
+        parts = self._map_shards(self._shard_step)
+        self.iteration += 1
+        return {k: torch.cat([p[k] for p in parts]) for k in parts[0]}
+
+    def run(self, stop_after: int | None = None) -> list[dict[str, Any]]:
+        c = self.configs[0]
+        total = c.iterations
+        bar = tqdm(total=total, initial=self.iteration, disable=not c.progress, dynamic_ncols=True,
+                   desc=f"{c.method} x{len(self.configs)}")
+        start = time.perf_counter() - self.elapsed
+        while self.iteration < total:
+            parts = self.train_step()
+            for k, v in parts.items():
+                self.pending[k] = self.pending[k] + v.cpu() if k in self.pending else v.cpu()
+            self.pending_count += 1
+            bar.update(1)
+            self.elapsed = time.perf_counter() - start
+            if self.iteration % c.log_every == 0 or self.iteration == total:
+                means = {k: (v / self.pending_count).tolist() for k, v in self.pending.items()}
+                self._log(means)
+                bar.set_postfix({k: f"{np.mean(v):.2f}" for k, v in means.items() if k != "elbo"})
+                self.pending, self.pending_count = {}, 0
+            if self.iteration % c.checkpoint_every == 0 or self.iteration == total:
+                self._checkpoint()
+                if stop_after is not None and self.iteration >= stop_after and self.iteration < total:
+                    bar.close()
+                    raise TrainingStopped(f"stopped after the checkpoint at iteration {self.iteration}")
+        bar.close()
+        records = self._evaluate()
+        for k, out_dir in enumerate(self.out_dirs):
+            records[k]["elapsed_time"] = time.perf_counter() - start
+            shard, j = self.where[k]
+            save_model(shard.model, j, out_dir / "model", seed=self.configs[k].seed, dataset=self.dataset.label)
+            atomic_write_json(out_dir / "train_results.json", records[k])
+            shutil.rmtree(out_dir / "checkpoints")
+        return records
+
+    # -- evaluation -------------------------------------------------------------------------
+    def _evaluate(self) -> list[dict[str, Any]]:
+        """Mean loss parts over ``eval_batches`` batches of each model's second
+        stream, at the final global step (study.md §2.4)."""
+        c = self.configs[0]
+        eval_rngs = [np.random.RandomState(s) for s in self.eval_seeds]
+
+        def shard_sums(shard: Shard) -> dict[str, torch.Tensor]:
+            sums = {k: torch.zeros(len(shard.models)) for k in RECORD_KEYS}
+            with torch.no_grad():  # grad mode is per thread: set it in the worker
+                for _ in range(c.eval_batches):
+                    x = self.batch(shard.models, eval_rngs)
+                    out = shard.model(x, step=self.global_step, generators=[self.generators[k] for k in shard.models])
+                    for k in RECORD_KEYS:
+                        sums[k] += getattr(out, k).cpu()
+            return sums
+
+        per_shard = self._map_shards(shard_sums)
+        sums = {k: torch.cat([s[k] for s in per_shard]) for k in RECORD_KEYS}
+        n = max(c.eval_batches, 1)
+        return [{**{k: float(sums[k][i]) / n if c.eval_batches else float("nan") for k in RECORD_KEYS},
+                 "global_step": self.global_step} for i in range(len(self.configs))]
+
+    # -- logging and checkpoints ------------------------------------------------------------
+    def _log(self, means: dict[str, list[float]]) -> None:
+        for k, out_dir in enumerate(self.out_dirs):
+            entry = {"iteration": self.iteration, "global_step": self.global_step,
+                     "elapsed_time": self.elapsed, **{name: v[k] for name, v in means.items()}}
+            self.logs[k].append(entry)
+            atomic_write_text(out_dir / "log.jsonl", "".join(json.dumps(e) + "\n" for e in self.logs[k]))
+
+    @staticmethod
+    def _checkpoint_files(out_dir: Path) -> list[Path]:
+        return sorted((out_dir / "checkpoints").glob("iteration-*.pt"))
+
+    def _checkpoint(self) -> None:
+        olds = [self._checkpoint_files(d) for d in self.out_dirs]
+        for k, out_dir in enumerate(self.out_dirs):
+            shard, j = self.where[k]
+            state = {
+                "format": CHECKPOINT_FORMAT, "iteration": self.iteration, "elapsed_time": self.elapsed,
+                "config": self.configs[k].to_dict(),
+                "model": {n: t[j:j + 1].detach().cpu().clone() for n, t in shard.model.state_dict().items()},
+                "optimisers": {name: _optimiser_slice(opt, shard.param_names, j)
+                               for name, opt in shard.optimisers.items()},
+                "data_rng": _rng_state(self.data_rngs[k]),
+                "torch_rng": self.generators[k].get_state(),
+                "log": self.logs[k],
+                "pending_log": {"count": self.pending_count, "sums": {n: float(v[k]) for n, v in self.pending.items()}},
+            }
+            with atomic_path(out_dir / "checkpoints" / f"iteration-{self.iteration:08d}.pt") as tmp:
+                torch.save(state, tmp)
+        for files in olds:  # only now is every model's new checkpoint on disk
+            for f in files:
+                if f.name != f"iteration-{self.iteration:08d}.pt":
+                    f.unlink()
+
+    def _resume(self) -> None:
+        """Load the newest iteration checkpointed by *every* model, if any."""
+        available = [{int(f.stem.split("-")[1]): f for f in self._checkpoint_files(d)} for d in self.out_dirs]
+        common = set.intersection(*(set(a) for a in available)) if available else set()
+        if not common:
+            return
+        it = max(common)
+        states = [torch.load(a[it], map_location="cpu", weights_only=True) for a in available]
+        for st in states:
+            if st["format"] != CHECKPOINT_FORMAT:
+                raise ValueError(f"unsupported checkpoint format {st['format']}")
+        for shard in self.shards:
+            own = [states[k] for k in shard.models]
+            with torch.no_grad():
+                for n, t in shard.model.state_dict().items():
+                    t.copy_(torch.cat([st["model"][n] for st in own]))
+            for name, opt in shard.optimisers.items():
+                for group in opt.param_groups:
+                    for p in group["params"]:
+                        pieces = [st["optimisers"][name].get(shard.param_names[p]) for st in own]
+                        if pieces[0] is None:
+                            continue
+                        opt.state[p] = {n: t.clone() if t.dim() == 0 else torch.cat([pc[n] for pc in pieces]).to(p.device)
+                                        for n, t in pieces[0].items()}
+        for k, st in enumerate(states):
+            _set_rng_state(self.data_rngs[k], st["data_rng"])
+            self.generators[k].set_state(st["torch_rng"])
+            self.logs[k] = list(st["log"])
+        self.iteration = it
+        self.elapsed = float(states[0]["elapsed_time"])
+        self.pending_count = states[0]["pending_log"]["count"]
+        self.pending = {n: torch.tensor([st["pending_log"]["sums"][n] for st in states])
+                        for n in states[0]["pending_log"]["sums"]}

@@ -1,0 +1,96 @@
+"""Encoder/decoder/discriminator shapes and initialisation (study.md §2.1–2.3, §6)."""
+
+import pytest
+import torch
+
+from disentangle.models.architecture import (
+    Decoder, Discriminator, Encoder, StackedConv2d, glorot_bound, glorot_init, same_padding, stacked_layers,
+)
+
+
+def _gens(*seeds):
+    return [torch.Generator().manual_seed(s) for s in seeds]
+
+
+def test_encoder_shapes_reference_case():
+    enc = Encoder(1, num_channels=1, latent_dim=10)
+    glorot_init(enc, _gens(0))
+    mean, logvar = enc(torch.rand(10, 1, 64, 64))  # reference: (10, 64, 64, 1) input
+    assert mean.shape == logvar.shape == (1, 10, 10)
+
+
+@pytest.mark.parametrize("kernel", [2, 4])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_encoder_intermediate_shapes_match_the_table(kernel, channels):
+    enc = Encoder(1, num_channels=channels, kernel=kernel)
+    h = torch.rand(2, channels, 64, 64)
+    shapes = []
+    for layer in (enc.e1, enc.e2, enc.e3, enc.e4):
+        h = layer(h)
+        shapes.append(tuple(h.shape[1:]))
+    assert shapes == [(32, 32, 32), (32, 16, 16), (64, 8, 8), (64, 4, 4)]
+    assert enc.e3.weight.shape[-1] == kernel
+
+
+def test_same_padding_matches_tf():
+    assert same_padding(4) == 1 and same_padding(2) == 0
+    with pytest.raises(ValueError, match="even kernel"):
+        same_padding(3)
+    with pytest.raises(ValueError, match="encoder kernel"):
+        Encoder(1, 1, kernel=3)
+
+
+def test_decoder_from_15_latents_to_64x64x1():
+    dec = Decoder(1, num_channels=1, latent_dim=15)
+    glorot_init(dec, _gens(0))
+    assert dec(torch.randn(1, 7, 15)).shape == (7, 1, 64, 64)
+
+
+def test_discriminator_on_32x10():
+    disc = Discriminator(1, latent_dim=10)
+    glorot_init(disc, _gens(0))
+    assert disc(torch.randn(1, 32, 10)).shape == (1, 32, 2)
+    assert len(disc.hidden) == 6 and all(layer.weight.shape[-1] == 1000 for layer in disc.hidden)
+
+
+def test_smaller_images_need_a_multiple_of_16():
+    enc = Encoder(1, num_channels=3, image_size=32)
+    assert enc(torch.rand(2, 3, 32, 32))[0].shape == (1, 2, 10)
+    with pytest.raises(ValueError, match="multiple of 16"):
+        Encoder(1, num_channels=1, image_size=40)
+
+
+def test_glorot_uniform_weights_and_zero_biases():
+    enc = Encoder(2, num_channels=1)
+    glorot_init(enc, _gens(0, 1))
+    conv = enc.e1  # 4x4 kernel, 1 -> 32 channels
+    assert conv.fan_in == 16 and conv.fan_out == 512
+    for layer in stacked_layers(enc):
+        bound = glorot_bound(layer.fan_in, layer.fan_out)
+        w = layer.weight.detach()
+        assert float(w.abs().max()) <= bound
+        assert float(w.abs().max()) > 0.9 * bound  # spans the interval
+        assert float(w.std()) == pytest.approx(bound / 3**0.5, rel=0.15)  # uniform std
+        assert torch.count_nonzero(layer.bias) == 0
+    dense = enc.e5
+    assert glorot_bound(dense.fan_in, dense.fan_out) == pytest.approx((6 / (1024 + 256)) ** 0.5)
+
+
+def test_init_is_per_model_and_seeded():
+    stacked = Encoder(2, num_channels=1)
+    glorot_init(stacked, _gens(5, 6))
+    alone = Encoder(1, num_channels=1)
+    glorot_init(alone, _gens(6))
+    for a, b in zip(stacked.parameters(), alone.parameters()):
+        assert torch.equal(a[1:2], b)
+    assert not torch.equal(stacked.e1.weight[0], stacked.e1.weight[1])
+
+
+def test_stacked_conv_equals_separate_convs():
+    layer = StackedConv2d(3, 2, 4, 4, 2, 1)
+    glorot_init(layer, _gens(0, 1, 2))
+    x = torch.rand(5, 6, 8, 8)
+    out = layer(x)
+    for k in range(3):
+        ref = torch.nn.functional.conv2d(x[:, 2 * k:2 * k + 2], layer.weight[k], layer.bias[k], 2, 1)
+        assert torch.allclose(out[:, 4 * k:4 * k + 4], ref, atol=1e-6)
