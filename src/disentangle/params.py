@@ -191,6 +191,9 @@ STUDY_SCHEMA: Schema = {
     "evaluation": {
         "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),
         "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(METRIC_CONFIGS)),
+        "sampled_metrics": Field(list, None, _subset_of(METRIC_CONFIGS), nullable=True,
+                                 doc="metric configs for the sampled representation; null = same as 'metrics' "
+                                 "(the reference); the paper only uses 'unsupervised' on it"),
         "representations": Field(list, ["mean", "sampled"], _subset_of(("mean", "sampled"))),
         "overrides": Field(dict, {}, _overrides, "per-metric sample sizes replacing the settings' numbers"),
     },

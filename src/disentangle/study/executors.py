@@ -1,0 +1,179 @@
+"""Executors: who works through the pending runs (``study.executor.kind``).
+
+* ``sequential``: this process, one group after another (default).
+* ``processes``: ``workers`` local processes (spawned), each limited to
+  ``threads_per_worker`` threads (``torch.set_num_threads`` + OMP/MKL env).
+* ``slurm``: a submitit job array; each task works through ``runs_per_task``
+  runs with ``cpus_per_task`` threads.
+
+All executors share one protocol (:func:`work`): a worker claims a run
+(``claims.py``) before touching it and re-checks that it is not done, so any
+number of workers — local processes, Slurm tasks, a rerun — can share one
+results folder without two of them taking the same run. Runs of the same
+(dataset, method) are grouped into units of ``training.models_per_batch`` for
+batched multi-model training.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from itertools import groupby
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from . import claims
+from .backend import Backend
+from .grid import Run, Study
+from .runs import DONE, FAILED, Worker, run_state
+
+OnFinished = Callable[[Run, str], None]
+
+
+def work_units(runs: Sequence[Run], size: int) -> list[list[Run]]:
+    """Runs grouped by (dataset, method) in model_num order, in chunks of ``size``."""
+    units: list[list[Run]] = []
+    ordered = sorted(runs, key=lambda r: r.model_num)
+    for _, group in groupby(ordered, key=lambda r: r.group):
+        group = list(group)
+        units += [group[i:i + size] for i in range(0, len(group), size)]
+    return units
+
+
+def work(study: Study, units: Sequence[Sequence[Run]], backend: Backend | None = None,
+         on_finished: OnFinished | None = None) -> dict[int, str]:
+    """Claim and execute what is still pending in each unit; returns model_num → state."""
+    worker = Worker(study, backend)
+    outcome: dict[int, str] = {}
+    for unit in units:
+        mine = []
+        for run in unit:
+            d = study.run_dir(run)
+            if run_state(run, d) == DONE or not claims.try_claim(d, study.results_dir):
+                continue
+            if run_state(run, d) == DONE:  # finished by another worker between the check and the claim
+                claims.release(d)
+                continue
+            mine.append(run)
+        if not mine:
+            continue
+        dirs = [study.run_dir(r) for r in mine]
+        try:
+            with claims.Heartbeat(dirs):
+                outcome.update(worker.execute(mine, on_finished))
+        finally:
+            for d in dirs:
+                claims.release(d)
+    return outcome
+
+
+def set_thread_budget(threads: int) -> None:
+    """Limit this process to ``threads`` threads (torch intra-op, OpenMP, MKL, BLAS)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+        os.environ[var] = str(threads)
+    import torch
+
+    torch.set_num_threads(threads)
+
+
+# --------------------------------------------------------------------------- sequential
+
+
+def run_sequential(study: Study, runs: Sequence[Run], backend: Backend | None = None,
+                   on_finished: OnFinished | None = None) -> dict[int, str]:
+    return work(study, work_units(runs, study.training["models_per_batch"]), backend, on_finished)
+
+
+# --------------------------------------------------------------------------- local processes
+
+
+def _process_main(study: Study, units: list[list[Run]], backend: Backend | None, threads: int) -> None:
+    set_thread_budget(threads)
+    work(study, units, backend)
+
+
+def _failed_since(run_dir: Path, since: float) -> bool:
+    """A failure recorded by this invocation (not one left by an earlier attempt)."""
+    try:
+        return (run_dir / "failed.json").stat().st_mtime >= since
+    except FileNotFoundError:
+        return False
+
+
+def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = None,
+                  on_finished: OnFinished | None = None, poll_s: float = 0.5) -> dict[int, str]:
+    """``executor.workers`` spawned processes share the units through claims;
+    this process polls the run folders to report progress."""
+    ex = study.executor
+    units = work_units(runs, study.training["models_per_batch"])
+    ctx = mp.get_context("spawn")
+    procs = [ctx.Process(target=_process_main, args=(study, units, backend, ex["threads_per_worker"]),
+                         name=f"study-worker-{i}") for i in range(ex["workers"])]
+    started = time.time()
+    for p in procs:
+        p.start()
+    reported: dict[int, str] = {}
+    try:
+        while True:
+            alive = any(p.is_alive() for p in procs)
+            for run in runs:
+                if run.model_num not in reported:
+                    state = run_state(run, study.run_dir(run))
+                    if state == DONE or (state == FAILED and _failed_since(study.run_dir(run), started)):
+                        reported[run.model_num] = state
+                        if on_finished is not None:
+                            on_finished(run, state)
+            if not alive:
+                break
+            time.sleep(poll_s)
+    finally:
+        for p in procs:
+            p.join()
+    crashed = [p.name for p in procs if p.exitcode != 0]
+    if crashed:
+        raise RuntimeError(f"worker process(es) {crashed} exited abnormally; rerun to resume")
+    return reported
+
+
+# --------------------------------------------------------------------------- Slurm (submitit)
+
+
+def slurm_parameters(study: Study) -> dict[str, Any]:
+    """``executor.slurm`` as submitit ``AutoExecutor.update_parameters`` arguments."""
+    s = study.executor["slurm"]
+    out: dict[str, Any] = {"timeout_min": s["time_min"], "gpus_per_node": s["gpus_per_task"],
+                           "cpus_per_task": s["cpus_per_task"], "mem_gb": s["mem_gb"], "tasks_per_node": 1,
+                           "slurm_array_parallelism": s["array_parallelism"], "name": "disentangle-study"}
+    if s["partition"]:
+        out["slurm_partition"] = s["partition"]
+    return out
+
+
+def slurm_task(study: Study, runs: list[Run], backend: Backend | None = None) -> dict[int, str]:
+    """One array task: its runs, batched per (dataset, method), under claims."""
+    set_thread_budget(study.executor["slurm"]["cpus_per_task"])
+    return work(study, work_units(runs, study.training["models_per_batch"]), backend)
+
+
+def task_chunks(study: Study, runs: Sequence[Run]) -> list[list[Run]]:
+    """Runs of one (dataset, method) per task, ``runs_per_task`` at most."""
+    return work_units(runs, study.executor["slurm"]["runs_per_task"])
+
+
+def submit_slurm(study: Study, runs: Sequence[Run], backend: Backend | None = None, executor: Any = None) -> list:
+    """Submit the pending runs as one job array; returns the submitit jobs.
+
+    ``executor``: any submitit executor (tests use ``LocalExecutor`` or
+    ``DebugExecutor``); default an ``AutoExecutor`` logging to
+    ``<results>/slurm/`` configured by :func:`slurm_parameters`.
+    """
+    import submitit
+
+    if executor is None:
+        executor = submitit.AutoExecutor(folder=Path(study.results_dir) / "slurm" / "%j")
+        executor.update_parameters(**slurm_parameters(study))
+    chunks = task_chunks(study, runs)
+    if not chunks:
+        return []
+    return executor.map_array(slurm_task, [study] * len(chunks), chunks, [backend] * len(chunks))

@@ -1,0 +1,223 @@
+"""The study grid (study.md §0.1) and the identity of a run.
+
+A study is ``datasets x methods x values x seeds`` taken from a params file;
+a smaller grid is a subset of the paper's 12,600 runs and keeps the
+reference's stable index
+
+    model_num = 1800 * dataset_idx + 300 * method_idx + 50 * value_idx + seed
+
+with datasets and methods in the reference sweep's order (``STUDY_DATASETS``,
+``PAPER_GRID``: beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae,
+annealed_vae).
+
+Run identity (documented decision)
+----------------------------------
+* ``train_hash`` covers everything that changes the *trained model*: dataset,
+  its resolved source (``file`` / ``procedural``; ``auto`` is resolved first),
+  method, hyperparameter and value, seed, and the training settings steps,
+  batch_size, latent_dim, encoder_kernel, factor_vae_double_step,
+  eval_batches, plus :data:`RUN_PROTOCOL`.
+* ``eval_hash`` covers the evaluation: metric settings and metric configs
+  (plus :data:`RUN_PROTOCOL`); ``config_hash`` = hash of both plus the list of
+  representations: the run's full config.
+* A run lives in ``runs/<model_num:05d>-<train_hash[:8]>/``. A changed training
+  setting therefore gives a *new folder* (the old one is never mistaken for the
+  new run and is reported as stale). A changed evaluation setting keeps the
+  trained model and *re-evaluates* it (each record stores its ``eval_hash``).
+* Not hashed, because they do not change the numbers: ``log_every``,
+  ``checkpoint_every``, ``models_per_batch`` (a model trained in a stack equals
+  the model trained alone up to float rounding), device, executor, paths.
+  Package versions (torch, numpy, sklearn, disentangle) are *recorded* in every
+  row but not hashed: a patch release must not invalidate 12,600 GPU runs.
+  Bump :data:`RUN_PROTOCOL` when a code change alters what a run computes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..params import PAPER_GRID, STUDY_DATASETS, Params, load
+
+#: version of what a run computes; part of every hash (see module docstring)
+RUN_PROTOCOL = 1
+RUNS_PER_DATASET = 1800
+RUNS_PER_METHOD = 300
+RUNS_PER_VALUE = 50
+
+#: training settings that change the trained numbers (hashed)
+HASHED_TRAINING = ("steps", "batch_size", "latent_dim", "encoder_kernel", "factor_vae_double_step", "eval_batches")
+
+
+def model_num(dataset: str, method: str, value: float, seed: int) -> int:
+    """The reference's index of a run (study.md §0.1)."""
+    if dataset not in STUDY_DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; allowed: {list(STUDY_DATASETS)}")
+    if method not in PAPER_GRID:
+        raise ValueError(f"unknown method {method!r}; allowed: {list(PAPER_GRID)}")
+    if value not in PAPER_GRID[method]:
+        raise ValueError(f"{method}: value {value!r} not in the paper grid {list(PAPER_GRID[method])}")
+    if not 0 <= seed < RUNS_PER_VALUE:
+        raise ValueError(f"seed must be in 0..{RUNS_PER_VALUE - 1}, got {seed}")
+    return (RUNS_PER_DATASET * STUDY_DATASETS.index(dataset) + RUNS_PER_METHOD * list(PAPER_GRID).index(method)
+            + RUNS_PER_VALUE * PAPER_GRID[method].index(value) + seed)
+
+
+def grid_point(num: int) -> tuple[str, str, float, int]:
+    """Inverse of :func:`model_num`: ``(dataset, method, value, seed)``."""
+    if not 0 <= num < RUNS_PER_DATASET * len(STUDY_DATASETS):
+        raise ValueError(f"model_num must be in 0..{RUNS_PER_DATASET * len(STUDY_DATASETS) - 1}, got {num}")
+    d, rest = divmod(num, RUNS_PER_DATASET)
+    m, rest = divmod(rest, RUNS_PER_METHOD)
+    v, seed = divmod(rest, RUNS_PER_VALUE)
+    method = list(PAPER_GRID)[m]
+    return STUDY_DATASETS[d], method, PAPER_GRID[method][v], seed
+
+
+def metrics_for(evaluation: dict[str, Any], representation: str) -> list[str]:
+    """Metric configs evaluated on ``representation`` (``sampled_metrics`` may narrow the sampled one)."""
+    if representation == "sampled" and evaluation.get("sampled_metrics") is not None:
+        return [m for m in evaluation["metrics"] if m in evaluation["sampled_metrics"]]
+    return list(evaluation["metrics"])
+
+
+def stable_hash(obj: Any) -> str:
+    """SHA-256 of the canonical JSON of ``obj`` (sorted keys, floats as floats)."""
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Run:
+    """One model of the study: a grid point plus its full config and hashes."""
+
+    model_num: int
+    dataset: str
+    dataset_source: str
+    method: str
+    hyperparameter: str
+    value: float
+    value_index: int
+    seed: int
+    training: dict[str, Any] = field(compare=False, hash=False)
+    evaluation: dict[str, Any] = field(compare=False, hash=False)
+    train_hash: str = ""
+    eval_hash: str = ""
+    config_hash: str = ""
+
+    @property
+    def name(self) -> str:
+        """Folder name: ``<model_num:05d>-<train_hash[:8]>``."""
+        return f"{self.model_num:05d}-{self.train_hash[:8]}"
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """Runs of one group can be trained together (batched training)."""
+        return (self.dataset, self.method)
+
+    def config(self) -> dict[str, Any]:
+        """The full config that ``config_hash`` covers (stored as ``run_config.json``)."""
+        return {"protocol": RUN_PROTOCOL, "model_num": self.model_num, "dataset": self.dataset,
+                "dataset_source": self.dataset_source, "method": self.method,
+                "hyperparameter": self.hyperparameter, "value": self.value, "seed": self.seed,
+                "training": self.training, "evaluation": self.evaluation,
+                "train_hash": self.train_hash, "eval_hash": self.eval_hash, "config_hash": self.config_hash}
+
+
+def make_run(dataset: str, dataset_source: str, method: str, value: float, seed: int,
+             training: dict[str, Any], evaluation: dict[str, Any]) -> Run:
+    """Build a :class:`Run` and its hashes (see the module docstring)."""
+    from ..models import hyperparameter_name
+
+    value = float(value)
+    hp = hyperparameter_name(method)
+    train_part = {"protocol": RUN_PROTOCOL, "dataset": dataset, "dataset_source": dataset_source,
+                  "method": method, "hyperparameter": hp, "value": value, "seed": seed,
+                  "training": {k: training[k] for k in HASHED_TRAINING}}
+    eval_part = {"protocol": RUN_PROTOCOL, "settings": evaluation["settings"],
+                 "metrics": sorted(evaluation["metrics"])}
+    if evaluation.get("sampled_metrics") is not None:
+        eval_part["sampled_metrics"] = sorted(evaluation["sampled_metrics"])
+    if evaluation.get("overrides"):
+        eval_part["overrides"] = evaluation["overrides"]
+    train_hash, eval_hash = stable_hash(train_part), stable_hash(eval_part)
+    config_hash = stable_hash({"train": train_hash, "eval": eval_hash,
+                               "representations": sorted(evaluation["representations"])})
+    return Run(model_num=model_num(dataset, method, value, seed), dataset=dataset, dataset_source=dataset_source,
+               method=method, hyperparameter=hp, value=value, value_index=PAPER_GRID[method].index(value),
+               seed=seed, training=dict(training), evaluation=dict(evaluation),
+               train_hash=train_hash, eval_hash=eval_hash, config_hash=config_hash)
+
+
+@dataclass
+class Study:
+    """A study read from a params file (``shared`` + ``study`` sections)."""
+
+    params: Params
+
+    @classmethod
+    def from_params(cls, params_or_path: "Params | str | Path | Study") -> "Study":
+        """From a :class:`Params`, a params-file path (validated first) or a Study."""
+        if isinstance(params_or_path, Study):
+            return params_or_path
+        if isinstance(params_or_path, Params):
+            return cls(params_or_path)
+        return cls(load(params_or_path))
+
+    @property
+    def results_dir(self) -> Path:
+        return Path(self.params.shared["results_dir"])
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.results_dir / "runs"
+
+    @property
+    def training(self) -> dict[str, Any]:
+        return self.params.study["training"]
+
+    @property
+    def evaluation(self) -> dict[str, Any]:
+        return self.params.study["evaluation"]
+
+    @property
+    def executor(self) -> dict[str, Any]:
+        return self.params.study["executor"]
+
+    @property
+    def device(self) -> str:
+        return self.params.shared["device"]
+
+    @property
+    def data_source(self) -> str:
+        return self.params.shared["data_source"]
+
+    @property
+    def data_root(self) -> str | None:
+        return self.params.shared["data_root"]
+
+    def grid(self) -> list[tuple[str, str, float, int]]:
+        """``(dataset, method, value, seed)`` of every run, in model_num order."""
+        s = self.params.study
+        points = [(d, m, float(v), seed)
+                  for d in STUDY_DATASETS if d in s["datasets"]
+                  for m in PAPER_GRID if m in s["methods"]
+                  for v in PAPER_GRID[m] if v in s["values"].get(m, PAPER_GRID[m])
+                  for seed in sorted(s["seeds"])]
+        return points
+
+    def runs(self, resolve_source: Callable[[str, str, str | None], str]) -> list[Run]:
+        """Every run with its hashes; ``resolve_source(name, source, root)`` turns
+        ``auto`` into the source actually used (it enters the hash)."""
+        sources: dict[str, str] = {}
+        out = []
+        for dataset, method, value, seed in self.grid():
+            if dataset not in sources:
+                sources[dataset] = resolve_source(dataset, self.data_source, self.data_root)
+            out.append(make_run(dataset, sources[dataset], method, value, seed, self.training, self.evaluation))
+        return out
+
+    def run_dir(self, run: Run) -> Path:
+        return self.runs_dir / run.name

@@ -1,0 +1,216 @@
+"""The results table: one row per (run, representation), columns from
+``study/columns.py`` (study.md §7.5).
+
+* :func:`aggregate` rebuilds ``results.parquet`` / ``results.csv`` from the
+  run folders (only runs *done* for the current config; never double counts).
+* :func:`load_results` reads the table back.
+* :func:`load_dlib` reads the reference library's aggregated JSON (study.md
+  §7.3–7.4: one row per model × representation × metric config, gin-literal
+  strings) into the same schema.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+from pathlib import Path
+from typing import Any, Sequence
+
+import pandas as pd
+
+from ..io import atomic_path
+from ..params import PAPER_GRID
+from .claims import _global_lock
+from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS,
+                      metric_column)
+from .grid import Run, Study, model_num
+from .killpoints import kill_point
+from .runs import read_json
+
+RESULTS_PARQUET = "results.parquet"
+RESULTS_CSV = "results.csv"
+BASE_COLUMNS = (*RUN_COLUMNS, *SETTINGS_COLUMNS, *TRAIN_COLUMNS)
+TAIL_COLUMNS = (*TIME_COLUMNS, *PROVENANCE_COLUMNS)
+
+
+def _cell(v: Any) -> Any:
+    """Scalars stay; anything else (lists, dicts) becomes its JSON text (parquet needs one type per column)."""
+    if v is None or isinstance(v, (bool, int, float, str)):
+        return v
+    return json.dumps(v, default=float)
+
+
+def order_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Base columns, then metric columns (sorted), then timings and provenance."""
+    for c in (*BASE_COLUMNS, *TAIL_COLUMNS):
+        if c not in df.columns:
+            df[c] = None
+    metric = sorted(c for c in df.columns if c not in BASE_COLUMNS and c not in TAIL_COLUMNS)
+    df = df[[*BASE_COLUMNS, *metric, *TAIL_COLUMNS]]
+    for c in ("model_num", "value_index", "seed"):
+        df[c] = df[c].astype("int64")
+    df["value"] = df["value"].astype("float64")
+    return df.sort_values(["model_num", "representation"], kind="stable").reset_index(drop=True)
+
+
+def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
+    """The rows of one finished run (empty if it is not done for its current config)."""
+    done = read_json(run_dir / "done.json")
+    if done is None or done.get("config_hash") != run.config_hash:
+        return []
+    rows = []
+    for rep in run.evaluation["representations"]:
+        record = read_json(run_dir / f"record_{rep}.json")
+        if record is None or record.get("eval_hash") != run.eval_hash:
+            return []
+        row: dict[str, Any] = {
+            "model_num": run.model_num, "dataset": run.dataset, "dataset_source": run.dataset_source,
+            "method": run.method, "hyperparameter": run.hyperparameter, "value": run.value,
+            "value_index": run.value_index, "seed": run.seed, "representation": rep,
+            "config_hash": run.config_hash, "steps": run.training["steps"],
+            "eval_settings": run.evaluation["settings"],
+            **{f"train.{k}": _cell(v) for k, v in done["train"].items()},
+            **{k: _cell(v) for k, v in record["metrics"].items()},
+            "time.data": done["time"]["data"], "time.train": done["time"]["train"],
+            "time.eval": record["eval_time"], "time.bookkeeping": done["time"]["bookkeeping"],
+            "origin": "disentangle", "device": done["device"], **done["versions"],
+        }
+        rows.append(row)
+    return rows
+
+
+def collect(study: Study, runs: Sequence[Run]) -> pd.DataFrame:
+    """The table of every run that is done for its current config (no file written)."""
+    rows = [row for run in runs for row in run_rows(run, study.run_dir(run))]
+    if not rows:
+        return order_columns(pd.DataFrame(columns=list(BASE_COLUMNS)))
+    return order_columns(pd.DataFrame(rows))
+
+
+def aggregate(study: Study, runs: Sequence[Run]) -> pd.DataFrame:
+    """Rebuild ``results.parquet`` and ``results.csv`` from the run folders.
+
+    Serialised by the study-wide lock (two workers finishing at once), each file
+    written atomically; temp files of a killed aggregation are removed first.
+    """
+    df = collect(study, runs)
+    out = study.results_dir
+    with _global_lock(out):
+        for name in (RESULTS_PARQUET, RESULTS_CSV):
+            for tmp in out.glob(f".{name}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+        with atomic_path(out / RESULTS_PARQUET) as tmp:
+            df.to_parquet(tmp, index=False)
+            kill_point("aggregate_write")
+        with atomic_path(out / RESULTS_CSV) as tmp:
+            df.to_csv(tmp, index=False)
+    return df
+
+
+def load_results(results_dir: str | Path) -> pd.DataFrame:
+    """The aggregated table of a study's results folder (``shared.results_dir``)."""
+    path = Path(results_dir) / RESULTS_PARQUET
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; run `python -m disentangle study aggregate PARAMS` first")
+    return pd.read_parquet(path)
+
+
+# --------------------------------------------------------------------------- the reference's records
+
+#: the reference's dataset names (study.md §3) → ours
+DLIB_DATASETS = {
+    "dsprites_full": "dsprites", "color_dsprites": "color_dsprites", "noisy_dsprites": "noisy_dsprites",
+    "scream_dsprites": "scream_dsprites", "smallnorb": "smallnorb", "cars3d": "cars3d", "shapes3d": "shapes3d",
+}
+#: the gin binding that holds each method's swept hyperparameter (study.md §0.1)
+DLIB_BINDINGS = {
+    "beta_vae": "vae.beta", "factor_vae": "factor_vae.gamma", "dip_vae_i": "dip_vae.lambda_od",
+    "dip_vae_ii": "dip_vae.lambda_od", "beta_tc_vae": "beta_tc_vae.beta", "annealed_vae": "annealed_vae.c_max",
+}
+DLIB_REPRESENTATIONS = {"@mean_representation": "mean", "@sampled_representation": "sampled"}
+
+
+def gin_literal(value: Any) -> Any:
+    """A gin binding's string form → Python: ``"'beta_vae'"`` → ``beta_vae``, ``"1.0"`` → 1.0;
+    references such as ``"@mean_representation"`` stay strings."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return value.strip()
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v))
+
+
+def load_dlib(path: str | Path) -> pd.DataFrame:
+    """The reference's aggregated results JSON (``dlib_aggregate_results``, pandas
+    ``to_json()`` column orientation) as our results table.
+
+    Metric rows are pivoted into one row per (model, representation); dataset
+    names are mapped (``dsprites_full`` → ``dsprites``); the method comes from
+    ``train_config.model.name`` and the hyperparameter from its binding.
+    """
+    path = Path(path)
+    with open(path, encoding="utf-8") as f:
+        raw = pd.read_json(f, orient="columns", dtype=False)
+    need = ["train_config.dataset.name", "train_config.model.name", "train_config.model.random_seed",
+            "postprocess_config.postprocess.postprocess_fn", "evaluation_config.evaluation.name"]
+    missing = [c for c in need if c not in raw.columns]
+    if missing:
+        raise ValueError(f"{path}: not a disentanglement_lib aggregate (missing columns {missing})")
+    from ..models import hyperparameter_name
+
+    rows: dict[tuple[int, str], dict[str, Any]] = {}
+    seen: set[tuple[int, str, str]] = set()
+    for i, rec in enumerate(raw.to_dict(orient="records")):
+        where = f"{path}: row {i}"
+        dataset = gin_literal(rec["train_config.dataset.name"])
+        method = gin_literal(rec["train_config.model.name"])
+        if dataset not in DLIB_DATASETS:
+            raise ValueError(f"{where}: unknown dataset {dataset!r}; known: {sorted(DLIB_DATASETS)}")
+        if method not in DLIB_BINDINGS:
+            raise ValueError(f"{where}: unknown model.name {method!r}; known: {sorted(DLIB_BINDINGS)}")
+        binding = f"train_config.{DLIB_BINDINGS[method]}"
+        if _missing(rec.get(binding)):
+            raise ValueError(f"{where}: {method} row lacks its hyperparameter binding {binding!r}")
+        value = float(gin_literal(rec[binding]))
+        seed = int(gin_literal(rec["train_config.model.random_seed"]))
+        num = model_num(DLIB_DATASETS[dataset], method, value, seed)
+        stored = rec.get("train_config.model.model_num")
+        if not _missing(stored) and int(gin_literal(stored)) != num:
+            raise ValueError(f"{where}: model_num {gin_literal(stored)} does not match its config (expected {num})")
+        fn = gin_literal(rec["postprocess_config.postprocess.postprocess_fn"])
+        if fn not in DLIB_REPRESENTATIONS:
+            raise ValueError(f"{where}: unknown postprocess_fn {fn!r}")
+        rep = DLIB_REPRESENTATIONS[fn]
+        metric = gin_literal(rec["evaluation_config.evaluation.name"])
+        row = rows.setdefault((num, rep), {
+            "model_num": num, "dataset": DLIB_DATASETS[dataset], "dataset_source": "file", "method": method,
+            "hyperparameter": hyperparameter_name(method), "value": value,
+            "value_index": PAPER_GRID[method].index(value), "seed": seed, "representation": rep,
+            "config_hash": None, "eval_settings": "paper", "origin": "disentanglement_lib", "time.eval": 0.0,
+            "steps": (None if _missing(rec.get("train_config.model.training_steps"))
+                      else int(gin_literal(rec["train_config.model.training_steps"]))),
+        })
+        for key, v in rec.items():
+            if key.startswith("train_results.") and key != "train_results.uuid" and not _missing(v):
+                row[f"train.{key.removeprefix('train_results.')}"] = gin_literal(v)
+        metric_keys = [k for k in rec if k.startswith("evaluation_results.") and k != "evaluation_results.uuid"]
+        if (num, rep, metric) in seen:
+            raise ValueError(f"{where}: duplicate record for model {num}, {rep}, metric {metric!r}")
+        seen.add((num, rep, metric))
+        for key in metric_keys:
+            if not _missing(rec[key]):
+                row[metric_column(metric, key.removeprefix("evaluation_results."))] = _cell(rec[key])
+        row.setdefault(metric_column(metric, "elapsed_time"), float("nan"))
+        elapsed = rec.get("evaluation_results.elapsed_time")
+        row["time.eval"] += 0.0 if _missing(elapsed) else float(elapsed)
+    for row in rows.values():
+        row["time.train"] = row.get("train.elapsed_time")
+    if not rows:
+        return order_columns(pd.DataFrame(columns=list(BASE_COLUMNS)))
+    return order_columns(pd.DataFrame(list(rows.values())))

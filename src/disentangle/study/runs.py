@@ -1,0 +1,229 @@
+"""One run = train → save model → evaluate both representations → records
+(study.md §7.1), resumable at every step.
+
+Folder ``runs/<model_num:05d>-<train_hash8>/`` (every file written atomically):
+
+* ``claim``               the worker holding the run (see ``claims.py``)
+* ``run_config.json``     the run's full config and hashes
+* ``train_config.json``, ``log.jsonl``, ``checkpoints/``, ``model/``,
+  ``train_results.json``  written by the trainer (resumes from its checkpoint)
+* ``record_<rep>.json``   metric outputs of one representation, with its ``eval_hash``
+* ``done.json``           written last: the run is finished for ``config_hash``
+* ``failed.json``         the error and traceback of the last failed attempt
+
+States: *done* (``done.json`` for the current config hash), *failed*,
+*running* (a live claim), *pending*. Rerunning skips done runs; a run killed
+while training resumes from its checkpoint; killed during evaluation, it
+re-evaluates the representations without a current record.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from ..io import atomic_path, atomic_write_json
+from . import claims
+from .backend import Backend
+from .grid import Run, Study, metrics_for
+from .killpoints import kill_point
+
+#: postprocess seeds of the reference pipeline (study.md §7.2); the sampled
+#: representation's noise stream per metric is seeded by (this, metric's eval seed)
+POSTPROCESS_SEEDS = {"mean": 2357136044, "sampled": 2546248239}
+
+DONE, FAILED, RUNNING, PENDING = "done", "failed", "running", "pending"
+STATES = (DONE, RUNNING, FAILED, PENDING)
+
+
+def read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+
+
+def run_state(run: Run, run_dir: Path) -> str:
+    """done / running / failed / pending, from the files in ``run_dir``."""
+    done = read_json(run_dir / "done.json")
+    if done is not None and done.get("config_hash") == run.config_hash:
+        return DONE
+    if (run_dir / claims.CLAIM).exists() and not claims.is_stale(run_dir):
+        return RUNNING
+    if (run_dir / "failed.json").exists():
+        return FAILED
+    return PENDING
+
+
+@dataclass
+class Timings:
+    """Wall seconds of one group of runs, by phase (``study_overhead`` reports these)."""
+
+    data: float = 0.0
+    train: float = 0.0
+    eval: dict[int, dict[str, float]] = field(default_factory=dict)
+    total: float = 0.0
+
+
+class Worker:
+    """Executes groups of claimed runs of one study in this process (datasets cached)."""
+
+    def __init__(self, study: Study, backend: Backend | None = None):
+        self.study = study
+        self.backend = backend or Backend()
+        self._datasets: dict[str, Any] = {}
+        self._versions: dict[str, str] | None = None
+
+    # -- helpers -----------------------------------------------------------------------
+    def dataset(self, run: Run) -> Any:
+        if run.dataset not in self._datasets:
+            self._datasets[run.dataset] = self.backend.dataset(run.dataset, run.dataset_source, self.study.data_root)
+        return self._datasets[run.dataset]
+
+    def versions(self) -> dict[str, str]:
+        if self._versions is None:
+            self._versions = self.backend.versions()
+        return self._versions
+
+    def prepare(self, run: Run, run_dir: Path) -> None:
+        """Before (re)starting a claimed run: drop temp files of a killed writer,
+        a previous failure and records of another config; write ``run_config.json``."""
+        for tmp in run_dir.rglob(".*.tmp"):
+            tmp.unlink(missing_ok=True)
+        (run_dir / "failed.json").unlink(missing_ok=True)
+        done = read_json(run_dir / "done.json")
+        if done is not None and done.get("config_hash") != run.config_hash:
+            (run_dir / "done.json").unlink()
+        stored = read_json(run_dir / "run_config.json")
+        if stored is None or stored.get("config_hash") != run.config_hash:
+            atomic_write_json(run_dir / "run_config.json", run.config())
+
+    # -- the pipeline --------------------------------------------------------------------
+    def execute(self, runs: Sequence[Run], on_finished: Callable[[Run, str], None] | None = None) -> dict[int, str]:
+        """Run a group of claimed runs of one (dataset, method); returns model_num → state.
+
+        Training is batched over the group (``training.models_per_batch``); a
+        failure is recorded in ``failed.json`` and does not stop the other runs.
+        """
+        start = time.perf_counter()
+        dirs = [self.study.run_dir(r) for r in runs]
+        timings = Timings()
+        outcome: dict[int, str] = {}
+        for run, d in zip(runs, dirs):
+            self.prepare(run, d)
+            kill_point("run_start")
+        try:
+            t0 = time.perf_counter()
+            dataset = self.dataset(runs[0])
+            timings.data = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            train_results = self._train(runs, dirs, dataset)
+            timings.train = time.perf_counter() - t0
+        except Exception as e:  # noqa: BLE001 - recorded per run, the study goes on
+            for run, d in zip(runs, dirs):
+                self._fail(run, d, "train", e)
+                outcome[run.model_num] = FAILED
+            return self._finish(runs, outcome, on_finished)
+        kill_point("train_done")
+        evaluated = []
+        for run, d in zip(runs, dirs):
+            try:
+                timings.eval[run.model_num] = self._evaluate(run, d, dataset)
+                evaluated.append((run, d))
+            except Exception as e:  # noqa: BLE001
+                self._fail(run, d, "evaluate", e)
+                outcome[run.model_num] = FAILED
+        timings.total = time.perf_counter() - start
+        k = len(runs)
+        shared_time = {"data": timings.data / k, "train": timings.train / k}
+        bookkeeping = max(0.0, timings.total - timings.data - timings.train
+                          - sum(sum(e.values()) for e in timings.eval.values())) / k
+        device = self.backend.resolved_device(self.study.device)
+        for run, d in evaluated:
+            record = {"config_hash": run.config_hash, "model_num": run.model_num,
+                      "train": train_results[run.model_num], "device": device,
+                      "time": {**shared_time, "eval": timings.eval[run.model_num], "bookkeeping": bookkeeping},
+                      "versions": self.versions(), "finished_at": time.time()}
+            with atomic_path(d / "done.json") as tmp:
+                tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
+                kill_point("done_write")
+            outcome[run.model_num] = DONE
+        return self._finish(runs, outcome, on_finished)
+
+    @staticmethod
+    def _finish(runs: Sequence[Run], outcome: dict[int, str], on_finished) -> dict[int, str]:
+        if on_finished is not None:
+            for run in runs:
+                on_finished(run, outcome[run.model_num])
+        return outcome
+
+    def _train(self, runs: Sequence[Run], dirs: Sequence[Path], dataset: Any) -> dict[int, dict]:
+        """Train the runs without ``train_results.json``; read the others back."""
+        results: dict[int, dict] = {}
+        todo = []
+        for run, d in zip(runs, dirs):
+            stored = read_json(d / "train_results.json")
+            if stored is not None and (d / "model").is_dir():
+                results[run.model_num] = stored
+            else:
+                todo.append((run, d))
+        if todo:
+            trained = self.backend.train([r for r, _ in todo], dataset, [d for _, d in todo], self.study.device)
+            for (run, _), record in zip(todo, trained):
+                results[run.model_num] = record
+        return results
+
+    def _evaluate(self, run: Run, run_dir: Path, dataset: Any) -> dict[str, float]:
+        """Every configured metric on each representation without a current record;
+        returns eval seconds per representation (study.md §4, §7.2)."""
+        model = None
+        seconds: dict[str, float] = {}
+        for rep in run.evaluation["representations"]:
+            path = run_dir / f"record_{rep}.json"
+            stored = read_json(path)
+            if stored is not None and stored.get("eval_hash") == run.eval_hash:
+                seconds[rep] = stored["eval_time"]
+                continue
+            t0 = time.perf_counter()
+            if model is None:
+                model = self.backend.load_model(run_dir / "model", self.study.device)
+            seeds = self.backend.evaluation_seeds(rep)
+            metrics: dict[str, Any] = {}
+            for metric in metrics_for(run.evaluation, rep):
+                represent = representation_fn(model, rep, seeds[metric])
+                metrics.update(self.backend.evaluate(dataset, represent, metric, seeds[metric],
+                                                     run.evaluation["settings"],
+                                                     run.evaluation.get("overrides")))
+            seconds[rep] = time.perf_counter() - t0
+            record = {"representation": rep, "eval_hash": run.eval_hash, "eval_seeds": seeds,
+                      "settings": run.evaluation["settings"], "metrics": metrics, "eval_time": seconds[rep]}
+            with atomic_path(path) as tmp:
+                tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
+                kill_point("record_write")
+        return seconds
+
+    @staticmethod
+    def _fail(run: Run, run_dir: Path, phase: str, error: Exception) -> None:
+        atomic_write_json(run_dir / "failed.json", {
+            "config_hash": run.config_hash, "model_num": run.model_num, "phase": phase,
+            "error": f"{type(error).__name__}: {error}",
+            "traceback": "".join(traceback.format_exception(error)), "time": time.time()})
+
+
+def representation_fn(model: Any, representation: str, eval_seed: int) -> Callable[[np.ndarray], np.ndarray]:
+    """``mean``: the encoder mean; ``sampled``: one draw from q(z|x) with fresh
+    noise on every call, from an explicit rng seeded by (postprocess seed,
+    metric's eval seed) — so a metric's numbers do not depend on which other
+    metrics ran before it (study.md §4)."""
+    if representation == "mean":
+        return model.represent_mean
+    if representation == "sampled":
+        rng = np.random.default_rng([POSTPROCESS_SEEDS["sampled"], eval_seed])
+        return lambda x: model.represent_sampled(x, rng)
+    raise ValueError(f"representation must be 'mean' or 'sampled', got {representation!r}")

@@ -1,0 +1,113 @@
+"""The study grid and run identity (study.md §0.1; study/grid.py)."""
+
+import pytest
+import yaml
+
+from disentangle.params import PAPER_GRID, STUDY_DATASETS, ParamsError, load
+from disentangle.study.grid import Study, grid_point, make_run, model_num
+
+TRAINING = {"steps": 300_000, "batch_size": 64, "latent_dim": 10, "encoder_kernel": 2,
+            "factor_vae_double_step": True, "eval_batches": 1000, "log_every": 1000,
+            "checkpoint_every": 10_000, "models_per_batch": 1}
+EVALUATION = {"settings": "paper", "metrics": ["mig", "dci"], "representations": ["mean", "sampled"]}
+
+
+def test_model_num_matches_the_reference_sweep():
+    # study.md §0.1: model 0 = dSprites beta-VAE beta=1 seed 0; 1800 = Color-dSprites, same config
+    assert model_num("dsprites", "beta_vae", 1, 0) == 0
+    assert model_num("color_dsprites", "beta_vae", 1, 0) == 1800
+    # method chain order beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae, annealed_vae
+    starts = [model_num("dsprites", m, PAPER_GRID[m][0], 0) for m in PAPER_GRID]
+    assert starts == [0, 300, 600, 900, 1200, 1500]
+    assert model_num("dsprites", "beta_vae", 16, 49) == 299
+    assert model_num("shapes3d", "annealed_vae", 100, 49) == 12_599
+    assert model_num("smallnorb", "dip_vae_ii", 5, 3) == 4 * 1800 + 3 * 300 + 2 * 50 + 3
+
+
+def test_grid_point_inverts_model_num_over_the_whole_grid():
+    nums = [model_num(d, m, v, s) for d in STUDY_DATASETS for m in PAPER_GRID for v in PAPER_GRID[m] for s in range(50)]
+    assert nums == list(range(12_600))
+    for n in (0, 1, 299, 1800, 7777, 12_599):
+        assert model_num(*grid_point(n)) == n
+    with pytest.raises(ValueError, match="model_num"):
+        grid_point(12_600)
+
+
+def test_model_num_rejects_points_outside_the_paper_grid():
+    with pytest.raises(ValueError, match="not in the paper grid"):
+        model_num("dsprites", "beta_vae", 3, 0)
+    with pytest.raises(ValueError, match="seed"):
+        model_num("dsprites", "beta_vae", 1, 50)
+    with pytest.raises(ValueError, match="unknown dataset"):
+        model_num("mpi3d", "beta_vae", 1, 0)
+
+
+def _study(tmp_path, study_section):
+    (tmp_path / "_toc.yml").write_text("format: jb-book\n")
+    (tmp_path / "_config.yml").write_text("title: t\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"shared": {"scale": "ci", "results_dir": "res"}, "study": study_section}))
+    return Study(load(path))
+
+
+def test_paper_params_define_the_12600_run_grid(project_root, tmp_path):
+    raw = yaml.safe_load((project_root / "params" / "paper.yaml").read_text())
+    study = _study(tmp_path, raw["study"])
+    grid = study.grid()
+    assert len(grid) == 7 * 6 * 6 * 50 == 12_600
+    assert [model_num(*p) for p in grid] == list(range(12_600))
+    assert study.training["steps"] == 300_000
+
+
+def test_a_subset_keeps_the_reference_model_nums(tmp_path):
+    # listed out of order on purpose: the reference's order is kept
+    study = _study(tmp_path, {"datasets": ["color_dsprites", "dsprites"], "methods": ["annealed_vae", "beta_vae"],
+                              "values": {"beta_vae": [16, 1], "annealed_vae": [5]}, "seeds": [3, 0]})
+    nums = [model_num(*p) for p in study.grid()]
+    assert nums == [0, 3, 250, 253, 1500, 1503, 1800, 1803, 2050, 2053, 3300, 3303]
+    runs = study.runs(lambda name, source, root: source)
+    assert [r.model_num for r in runs] == nums
+    assert runs[2].value == 16.0 and runs[2].value_index == 5 and runs[2].hyperparameter == "beta"
+
+
+def test_bad_study_params_fail_before_any_work(tmp_path):
+    with pytest.raises(ParamsError, match="study.seeds"):
+        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "seeds": [50]})
+    with pytest.raises(ParamsError, match="not in the paper grid"):
+        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "values": {"beta_vae": [3]}, "seeds": [0]})
+
+
+def _run(**changes):
+    training = {**TRAINING, **changes.pop("training", {})}
+    evaluation = {**EVALUATION, **changes.pop("evaluation", {})}
+    args = {"dataset": "dsprites", "dataset_source": "file", "method": "beta_vae", "value": 4, "seed": 1, **changes}
+    return make_run(args["dataset"], args["dataset_source"], args["method"], args["value"], args["seed"],
+                    training, evaluation)
+
+
+def test_hash_covers_what_changes_the_results():
+    base = _run()
+    assert base.name == f"00101-{base.train_hash[:8]}"
+    for changed in (_run(seed=2), _run(value=6), _run(dataset_source="procedural"),
+                    _run(training={"steps": 1000}), _run(training={"encoder_kernel": 4}),
+                    _run(training={"factor_vae_double_step": False}), _run(training={"eval_batches": 10})):
+        assert changed.train_hash != base.train_hash and changed.name != base.name
+        assert changed.config_hash != base.config_hash
+
+
+def test_operational_settings_do_not_change_the_hash():
+    base = _run()
+    for same in (_run(training={"log_every": 7}), _run(training={"checkpoint_every": 3}),
+                 _run(training={"models_per_batch": 6}), _run(value=4.0)):
+        assert (same.train_hash, same.config_hash) == (base.train_hash, base.config_hash)
+
+
+def test_evaluation_settings_change_the_config_but_not_the_model_folder():
+    base = _run()
+    for changed in (_run(evaluation={"settings": "fast"}), _run(evaluation={"metrics": ["mig"]})):
+        assert changed.train_hash == base.train_hash and changed.name == base.name
+        assert changed.eval_hash != base.eval_hash and changed.config_hash != base.config_hash
+    reps = _run(evaluation={"representations": ["mean"]})
+    assert reps.eval_hash == base.eval_hash and reps.config_hash != base.config_hash
+    # metric order is irrelevant
+    assert _run(evaluation={"metrics": ["dci", "mig"]}).config_hash == base.config_hash
