@@ -1,0 +1,224 @@
+"""Tests of the chapter glue (disentangle.analysis.chapters)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from disentangle.analysis import chapters, claims, variance  # noqa: E402
+from disentangle.analysis.synthetic import synthetic_results  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def tiny() -> pd.DataFrame:
+    """The ci study's shape: 1 dataset, 2 methods x 2 values x 2 seeds."""
+    return synthetic_results(("dsprites",), ("beta_vae", "beta_tc_vae"),
+                             {"beta_vae": [1, 16], "beta_tc_vae": [1, 10]}, 2, seed=0, steps=40)
+
+
+@pytest.fixture(scope="module")
+def two_datasets() -> pd.DataFrame:
+    return synthetic_results(("dsprites", "noisy_dsprites"), ("beta_vae", "annealed_vae"), 3, 4, seed=1)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+# ---------------------------------------------------------------------------------------- loading
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_load_round_trips_parquet_and_csv(tmp_path, tiny, suffix):
+    path = tmp_path / f"results{suffix}"
+    tiny.to_parquet(path, index=False) if suffix == ".parquet" else tiny.to_csv(path, index=False)
+    back = chapters.load_chapter_results(str(path))
+    assert back.shape == tiny.shape
+    np.testing.assert_allclose(back["mig.discrete_mig"], tiny["mig.discrete_mig"])
+
+
+def test_load_prefers_results_over_results_dir_and_accepts_a_folder(tmp_path, tiny):
+    (tmp_path / "study").mkdir()
+    tiny.to_parquet(tmp_path / "study" / "results.parquet", index=False)
+    assert len(chapters.load_chapter_results("", tmp_path / "study")) == len(tiny)
+    assert len(chapters.load_chapter_results(str(tmp_path / "study"), "/nonexistent")) == len(tiny)
+    assert chapters.results_path("", tmp_path / "study") == tmp_path / "study" / "results.parquet"
+
+
+def test_load_errors_are_clear(tmp_path, tiny):
+    with pytest.raises(FileNotFoundError, match="run chapter 2"):
+        chapters.load_chapter_results("", tmp_path)
+    with pytest.raises(FileNotFoundError, match="check the `results` parameter"):
+        chapters.load_chapter_results(str(tmp_path / "missing.parquet"))
+    (tmp_path / "r.xlsx").write_text("x")
+    with pytest.raises(ValueError, match="unknown results format '.xlsx'"):
+        chapters.load_chapter_results(str(tmp_path / "r.xlsx"))
+    tiny.iloc[:0].to_parquet(tmp_path / "empty.parquet", index=False)
+    with pytest.raises(ValueError, match="no rows"):
+        chapters.load_chapter_results(str(tmp_path / "empty.parquet"))
+    with pytest.raises(ValueError, match="set either"):
+        chapters.results_path("", "")
+
+
+# ---------------------------------------------------------------------------------------- captions, guards
+
+
+def test_scale_caption_states_scale_source_and_counts(tiny):
+    caption = chapters.scale_caption(tiny, "ci", width=60)
+    flat = caption.replace("\n", " ")
+    assert flat.startswith("scale ci")
+    assert "SYNTHETIC" in flat and "2 methods × 2 values × 2 seeds = 8 runs, 40 steps" in flat
+    assert all(len(line) <= 60 for line in caption.splitlines())
+
+
+def test_shortfall_names_what_is_missing(tiny, two_datasets):
+    assert chapters.shortfall(tiny, seeds=2, values=2, methods=2) is None
+    assert chapters.shortfall(tiny, seeds=3) == "needs ≥ 3 seed(s) per configuration, this table has 2"
+    assert chapters.shortfall(tiny, datasets=2) == "needs ≥ 2 dataset(s), this table has 1"
+    assert chapters.shortfall(tiny, values=3) == "needs ≥ 3 strength value(s) per method, this table has 2"
+    assert chapters.shortfall(tiny, runs=9) == "needs ≥ 9 runs per dataset, this table has 8"
+    assert "'nope'" in chapters.shortfall(tiny, columns=["nope"])
+    assert chapters.shortfall(tiny[tiny["representation"] == "mean"], representations=("sampled",)) \
+        == "needs the 'sampled' representation, which this table lacks"
+    assert chapters.shortfall(two_datasets, datasets=2, seeds=4, values=3) is None
+
+
+def test_not_enough_note_and_show(capsys):
+    note = chapters.not_enough("needs ≥ 2 dataset(s)")
+    assert "Not enough runs at this scale" in note.data and "inconclusive" in note.data
+    calls = []
+    chapters.show(lambda: calls.append(1), "too small")
+    assert calls == []
+    chapters.show(lambda: calls.append(1) or plt.figure(), None)
+    assert calls == [1]
+
+
+def test_ordered_and_focus_follow_sweep_order(two_datasets):
+    assert chapters.ordered(two_datasets, "dataset") == ["dsprites", "noisy_dsprites"]
+    assert chapters.ordered(two_datasets, "method") == ["beta_vae", "annealed_vae"]
+    assert chapters.focus(two_datasets, "method", "factor_vae") == "beta_vae"
+    assert chapters.focus(two_datasets, "method", "annealed_vae") == "annealed_vae"
+
+
+# ---------------------------------------------------------------------------------------- tables
+
+
+def test_grid_table_of_the_ci_params():
+    table = chapters.grid_table(ROOT / "params" / "ci.yaml")
+    assert table["runs"].iloc[-1] == table["runs"].iloc[:-1].sum()
+    assert list(table["method"].iloc[:-1]) == ["β-VAE", "β-TCVAE"]
+    assert table["values"].iloc[0] == "1, 16"
+
+
+def test_results_overview_counts_seeds(tiny):
+    overview = chapters.results_overview(tiny)
+    assert len(overview) == 4 and (overview["seeds"] == 2).all()
+    assert "MIG (median)" in overview.columns
+
+
+def test_table5_side_by_side_puts_paper_values_beside(two_datasets):
+    table = variance.variance_explained(two_datasets)
+    side = chapters.table5_side_by_side(table, "method")
+    ours = table.set_index(["dataset", "metric"]).loc[("dsprites", "MIG"), "method_pct"]
+    assert side.loc["dSprites", "MIG"] == f"{ours:.0f} (26)"  # Table 5(a): dSprites, MIG = 26
+    assert "(" not in side.loc["Noisy-dSprites", "chance level"]
+    with pytest.raises(ValueError, match="model must be"):
+        chapters.table5_side_by_side(table, "seed")
+
+
+def test_claims_view_is_html_with_verdicts(tiny):
+    table = claims.claims_table(tiny, ["C3b"], seed=0, n_boot=10)
+    html = chapters.claims_view(table).data
+    assert "agrees?" in html and "inconclusive" in html and "0x" not in html
+
+
+# ---------------------------------------------------------------------------------------- figures
+
+
+def test_rho_heatmaps_one_panel_per_dataset():
+    table = pd.DataFrame({"dataset": ["dsprites"] * 2 + ["cars3d"] * 2, "row": ["a", "b"] * 2,
+                          "col": ["x", "x", "x", "x"], "rho": [0.5, -0.2, 0.1, np.nan]})
+    fig = chapters.rho_heatmaps(table, rows="row", cols="col", scale="s", title="t")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
+    assert titles == ["dSprites", "Cars3D"]
+
+
+def test_efficiency_artefact_plot_circles_flagged_runs():
+    df = synthetic_results(("noisy_dsprites",), ("beta_vae", "annealed_vae"), 6, 5, seed=2)
+    fig = chapters.plot_efficiency_artefact(df, dataset="noisy_dsprites", scale="s")
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "low-accuracy artefact" in labels
+
+
+def _write_run(root: Path, num: int, method: str, value: float, seed: int, log: list[dict]) -> None:
+    folder = root / "runs" / f"{num:05d}-abcdef12"
+    (folder / "model").mkdir(parents=True)
+    (folder / "run_config.json").write_text(json.dumps(
+        {"model_num": num, "dataset": "dsprites", "method": method, "value": value, "seed": seed}))
+    (folder / "done.json").write_text("{}")
+    (folder / "log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in log))
+
+
+def test_run_folders_logs_curves_and_picks(tmp_path):
+    log = [{"iteration": i, "global_step": i, "elapsed_time": 0.1 * i, "loss": 100.0 - i,
+            "reconstruction_loss": 90.0 - i, "kl_loss": 5.0, "regularizer": 5.0, "elbo": -95.0}
+           for i in (10, 20)]
+    for num, method, value, seed in [(0, "beta_vae", 1, 0), (1, "beta_vae", 1, 1), (250, "beta_vae", 16, 0),
+                                     (1200, "beta_tc_vae", 1, 0), (1450, "beta_tc_vae", 10, 0)]:
+        _write_run(tmp_path, num, method, value, seed, log)
+    (tmp_path / "runs" / "99999-unfinished").mkdir()
+    folders = chapters.run_folders(tmp_path)
+    assert list(folders["model_num"]) == [0, 1, 250, 1200, 1450]
+    logs = chapters.training_logs(folders)
+    assert set(logs["part"]) == set(chapters.CURVE_PARTS) and len(logs) == 5 * 2 * 4
+    fig = chapters.plot_training_curves(logs, scale="s")
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "reconstruction loss", "kl loss", "regularizer"]
+    picks = chapters.pick_runs(folders, 3)
+    assert list(picks["model_num"]) == [0, 1200, 250]  # weakest of each method, then strongest
+    assert chapters.run_label(picks.iloc[2]) == "β-VAE, beta = 16, seed 0"
+    assert chapters.run_folders(tmp_path / "nowhere").empty
+
+
+class _LinearModel:
+    """A stand-in trained model: code = first 3 pixels, image = code tiled."""
+
+    latent_dim = 3
+
+    def represent_mean(self, x):
+        return np.asarray(x).reshape(len(x), -1)[:, :3].astype(np.float32)
+
+    def decode(self, z):
+        z = np.asarray(z, dtype=np.float32)
+        return np.tile(z[:, None, None, :1], (1, 4, 4, 1)) + 10 * z[:, 1, None, None, None] \
+            + 100 * z[:, 2, None, None, None]
+
+    def reconstruct(self, x):
+        return self.decode(self.represent_mean(x))
+
+
+def test_traversal_changes_one_dimension_per_row():
+    image = np.zeros((4, 4, 1), np.float32)
+    image.flat[:3] = [0.1, 0.2, 0.3]
+    grid = chapters.traversal_grid(_LinearModel(), image, span=1.0, steps=3)
+    assert grid.shape == (3, 3, 4, 4, 1)
+    # row d sweeps z_d over [-1, 0, 1] with the others at the encoding (0.1, 0.2, 0.3)
+    np.testing.assert_allclose(grid[0, :, 0, 0, 0], np.array([-1, 0, 1]) + 2 + 30, rtol=1e-6)
+    np.testing.assert_allclose(grid[2, :, 0, 0, 0], 0.1 + 2 + 100 * np.array([-1, 0, 1]), rtol=1e-6)
+    with pytest.raises(ValueError, match="span"):
+        chapters.traversal_grid(_LinearModel(), image, span=0)
+    fig = chapters.plot_traversals(_LinearModel(), image, label="m", scale="s", span=1.0, steps=3)
+    assert len(fig.axes) == 9
+    fig = chapters.plot_reconstructions([_LinearModel()], ["m"], np.stack([image, image]), scale="s")
+    assert len(fig.axes) == 4
