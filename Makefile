@@ -37,7 +37,7 @@ test: $(STAMP)
 	$(MAKE) nbval
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -n 2 tests
 
 # re-executes the notebooks executed with params/ci.yaml and checks the built HTML
 nbval: $(STAMP)

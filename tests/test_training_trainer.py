@@ -145,6 +145,8 @@ def test_loaded_model_representations(tmp_path):
 
 _KILLABLE = """
 import sys
+import torch
+torch.set_num_threads(1)  # same thread count as the resuming process: bitwise equality needs it
 from disentangle.data.toy import DummyImages
 from disentangle.training import TrainConfig, train
 config = TrainConfig.from_dict(__import__("json").loads(sys.argv[1]))
@@ -158,7 +160,11 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     import sys
     import time
 
+    import torch
+
     config = _config(steps=120, checkpoint_every=5, log_every=10)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     proc = subprocess.Popen([sys.executable, "-c", _KILLABLE, json.dumps(config.to_dict()), str(tmp_path / "killed")])
     try:
         deadline = time.monotonic() + 120
@@ -170,6 +176,9 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
         proc.kill()
         proc.wait()
     assert not (tmp_path / "killed" / "train_results.json").exists()
-    train(config, DATA, tmp_path / "killed")
-    train(config, DATA, tmp_path / "straight")
+    try:
+        train(config, DATA, tmp_path / "killed")
+        train(config, DATA, tmp_path / "straight")
+    finally:
+        torch.set_num_threads(threads)
     _assert_same_weights(_weights(tmp_path / "straight"), _weights(tmp_path / "killed"))
