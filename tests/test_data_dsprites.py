@@ -48,8 +48,8 @@ def test_renderer_reproduces_real_images_per_shape(real_slice):
     imgs, classes, _ = real_slice
     pred = dsprites_render.render(classes)
     wrong = (pred != imgs).reshape(len(imgs), -1).sum(1)
-    # target 98 % per shape; the fitted heart outline reaches ~91 % on held-out images so far
-    floors = {"square": 0.98, "ellipse": 0.98, "heart": 0.88}
+    # target 98 % per shape; the 3-parameter heart curve reaches ~92 % on held-out images so far
+    floors = {"square": 0.98, "ellipse": 0.98, "heart": 0.90}
     for shape, name in enumerate(dsprites_render.SHAPES):
         sel = classes[:, 0] == shape
         assert np.mean(wrong[sel] == 0) >= floors[name], (name, np.mean(wrong[sel] == 0))

@@ -406,8 +406,10 @@ def plot_efficiency_artefact(df: pd.DataFrame, *, dataset: str, scale: str, pred
 
     rows = df[(df["representation"] == "mean") & (df["dataset"] == dataset)]
     acc = downstream.accuracy_columns(rows)
-    if (predictor, 10000) not in acc:
-        raise KeyError(f"no {predictor} accuracy at 10,000 samples")
+    sizes = downstream.efficiency_sizes(rows, predictor)
+    if sizes is None or (predictor, sizes[1]) not in acc:
+        raise KeyError(f"no {predictor} accuracies to form a sample efficiency")
+    big = sizes[1]
     eff = downstream.sample_efficiency(rows, predictor)
     flagged = downstream.low_accuracy_artefact(df)
     flagged = flagged[(flagged["dataset"] == dataset) & (flagged["predictor"] == predictor)]
@@ -417,13 +419,13 @@ def plot_efficiency_artefact(df: pd.DataFrame, *, dataset: str, scale: str, pred
     fig, ax = plt.subplots(figsize=(WIDTH * 0.7, WIDTH * 0.5), layout="constrained")
     for method in [m for m in METHODS if m in palette]:
         mask = (rows["method"] == method).to_numpy()
-        ax.scatter(rows[acc[(predictor, 10000)]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
+        ax.scatter(rows[acc[(predictor, big)]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
                    color=palette[method], label=METHOD_LABELS[method])
     if is_flagged.any():
-        ax.scatter(rows[acc[(predictor, 10000)]][is_flagged], eff[is_flagged], s=80, facecolors="none",
+        ax.scatter(rows[acc[(predictor, big)]][is_flagged], eff[is_flagged], s=80, facecolors="none",
                    edgecolors="black", label="low-accuracy artefact")
-    ax.set_xlabel(f"{predictor} accuracy with 10,000 training examples (fraction)")
-    ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@100 / accuracy@10,000)")
+    ax.set_xlabel(f"{predictor} accuracy with {big:,} training examples (fraction)")
+    ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@100 / accuracy@{big:,})")
     ax.legend(fontsize=7)
     _title(fig, f"Efficiency vs accuracy — {DATASET_LABELS.get(dataset, dataset)}", scale)
     return fig

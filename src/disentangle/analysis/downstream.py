@@ -3,7 +3,10 @@
 Accuracy = ``<downstream>.<n>:mean_test_accuracy`` (study.md §5.8); the sizes n
 present are detected from the columns. Sample efficiency = accuracy at 100
 samples / accuracy at 10,000 (a paper definition, study.md §5.8), read from
-``<downstream>.sample_efficiency`` or computed when that column is absent.
+``<downstream>.sample_efficiency`` or computed when that column is absent. A
+study too small to fit 10,000-sample predictors (the laptop scale) uses the
+largest size it has as the denominator; :func:`efficiency_sizes` says which,
+and the chapter prints it.
 """
 
 from __future__ import annotations
@@ -30,23 +33,34 @@ def accuracy_columns(df: pd.DataFrame) -> dict[tuple[str, int], str]:
     return dict(sorted(found.items(), key=lambda kv: (kv[0][0], kv[0][1])))
 
 
-def sample_efficiency(df: pd.DataFrame, predictor: str) -> pd.Series:
-    """acc@100 / acc@10,000 for ``predictor`` ("LR" or "GBT"); the stored column when present."""
+def efficiency_sizes(df: pd.DataFrame, predictor: str) -> tuple[int, int] | None:
+    """(numerator, denominator) training sizes of the sample efficiency of ``predictor``:
+    (100, 10,000) as in the paper when present, else (100, the largest size > 100), else None."""
     if predictor not in DOWNSTREAM:
         raise ValueError(f"predictor must be one of {list(DOWNSTREAM)}, got {predictor!r}")
+    if f"{DOWNSTREAM[predictor]}.sample_efficiency" in df.columns:
+        return (100, 10000)
+    sizes = [n for (p, n) in accuracy_columns(df) if p == predictor]
+    if 100 not in sizes or max(sizes) <= 100:
+        return None
+    return (100, 10000) if 10000 in sizes else (100, max(sizes))
+
+
+def sample_efficiency(df: pd.DataFrame, predictor: str) -> pd.Series:
+    """acc@100 / acc@10,000 for ``predictor`` ("LR" or "GBT"); the stored column when present
+    (denominator: see :func:`efficiency_sizes`)."""
+    sizes = efficiency_sizes(df, predictor)
     stored = f"{DOWNSTREAM[predictor]}.sample_efficiency"
     if stored in df.columns:
         return df[stored].astype(float)
+    if sizes is None:
+        raise KeyError(f"no {stored} column and no accuracy columns at 100 and a larger size to compute it")
     acc = accuracy_columns(df)
-    if (predictor, 100) not in acc or (predictor, 10000) not in acc:
-        raise KeyError(f"no {stored} column and no 100 / 10000 accuracy columns to compute it")
-    return df[acc[(predictor, 100)]].astype(float) / df[acc[(predictor, 10000)]].astype(float)
+    return df[acc[(predictor, sizes[0])]].astype(float) / df[acc[(predictor, sizes[1])]].astype(float)
 
 
 def _efficiency_predictors(df: pd.DataFrame) -> list[str]:
-    acc = accuracy_columns(df)
-    return [p for p in DOWNSTREAM if f"{DOWNSTREAM[p]}.sample_efficiency" in df.columns
-            or ((p, 100) in acc and (p, 10000) in acc)]
+    return [p for p in DOWNSTREAM if efficiency_sizes(df, p) is not None]
 
 
 def accuracy_correlation(df: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +92,7 @@ def efficiency_correlation(df: pd.DataFrame) -> pd.DataFrame:
     rows = representation(df, "mean")
     predictors = _efficiency_predictors(rows)
     if not predictors:
-        raise KeyError("results table has no sample-efficiency column and no 100/10000 accuracies")
+        raise KeyError("results table has no sample-efficiency column and no accuracies at 100 and a larger size")
     scores = present_scores(rows)
     efficiency = pd.DataFrame({p: sample_efficiency(rows, p) for p in predictors}, index=rows.index)
     frame = pd.concat([rows[list(scores.values())], efficiency, rows["dataset"]], axis=1)
@@ -111,7 +125,7 @@ def low_accuracy_artefact(df: pd.DataFrame, *, efficiency_quantile: float = 0.75
         for predictor in _efficiency_predictors(g):
             eff = sample_efficiency(g, predictor)
             cols = [c for (p, _), c in acc.items() if p == predictor]
-            ratio_cols = [acc[(predictor, n)] for n in (100, 10000) if (predictor, n) in acc]
+            ratio_cols = [acc[(predictor, n)] for n in efficiency_sizes(g, predictor) if (predictor, n) in acc]
             low_everywhere = np.logical_and.reduce(
                 [g[c] <= g[c].quantile(accuracy_quantile) for c in ratio_cols or cols])
             flagged = g[(eff >= eff.quantile(efficiency_quantile)) & low_everywhere]

@@ -205,7 +205,8 @@ def efficiency_vs_score(df: pd.DataFrame, *, dataset: str, metric: str, scale: s
         ax.scatter(rows[SCORES[metric]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
                    color=palette[method], label=METHOD_LABELS[method])
     ax.set_xlabel(f"{metric} score (0–1)")
-    ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@100 / accuracy@10,000)")
+    num, den = downstream.efficiency_sizes(rows, predictor)
+    ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@{num} / accuracy@{den:,})")
     ax.legend(fontsize=7)
     _title(fig, f"Sample efficiency vs {metric} — {DATASET_LABELS.get(dataset, dataset)}", scale)
     return fig

@@ -69,7 +69,9 @@ class FileSprites:
 
 
 def _outlines_digest() -> str:
-    text = resources.files("disentangle.data").joinpath("assets/dsprites_outlines.json").read_bytes()
+    """Cache key of the procedural grid: the outlines *and* the rasteriser's code."""
+    package = resources.files("disentangle.data")
+    text = package.joinpath("assets/dsprites_outlines.json").read_bytes() + package.joinpath("dsprites_render.py").read_bytes()
     return hashlib.sha256(text).hexdigest()[:12]
 
 

@@ -12,7 +12,9 @@ The original images were drawn with LÖVE (OpenGL). This module reproduces that 
 The snapping is what makes the square pixel-exact (99.98 % of real squares, against
 96 % for the unsnapped geometry). The outlines live in ``assets/dsprites_outlines.json``:
 each is a star-shaped polygon around ``fan_centre``, rasterised as the triangle fan
-from that centre, as the GPU would.
+from that centre, as the GPU would. The heart is the classic parametric heart curve
+(``16 sin³t``, ``13 cos t − 5 cos 2t − 2 cos 3t − cos 4t``) with three fitted numbers, sampled
+at 200 segments (``benchmarks/dsprites_fit_outlines.py``).
 """
 
 from __future__ import annotations
