@@ -95,9 +95,25 @@ class ProceduralSprites:
         return self.cache_dir / f"dsprites_procedural_{_outlines_digest()}.npy"
 
     def precompute(self, chunk: int = 8192) -> float:
-        """Render the whole grid into bit-packed rows (and save it); returns seconds spent."""
+        """Render the whole grid into bit-packed rows (and save it); returns seconds spent.
+
+        With a cache folder, concurrent processes (study workers) take a file lock:
+        one renders, the others wait and memory-map its file."""
         if self.packed is not None:
             return 0.0
+        if self.cache_file is None:
+            return self._render_grid(chunk)
+        import fcntl
+
+        self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.cache_file.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if self.cache_file.exists():
+                self.packed = np.load(self.cache_file, mmap_mode="r")
+                return 0.0
+            return self._render_grid(chunk)
+
+    def _render_grid(self, chunk: int) -> float:
         start = time.perf_counter()
         packed = np.empty((NUM_IMAGES, 64 * 64 // 8), np.uint8)
         for lo in range(0, NUM_IMAGES, chunk):
