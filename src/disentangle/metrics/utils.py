@@ -299,6 +299,16 @@ def logistic_regression_cv() -> Any:
                                 use_legacy_attributes=False)
 
 
+def logistic_regression_cv_fast() -> Any:
+    """The ``"fast"`` settings' stand-in for :func:`logistic_regression_cv`: 5 Cs
+    on the same log grid's span and 3 unshuffled folds (~3x fewer fits)."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.model_selection import KFold
+    return LogisticRegressionCV(Cs=np.logspace(-4, 4, 5), cv=KFold(n_splits=3), l1_ratios=(0.0,),
+                                scoring="accuracy", solver="lbfgs", max_iter=100, tol=1e-4,
+                                use_legacy_attributes=False)
+
+
 def linear_svc() -> Any:
     """SAP's ``LinearSVC(C=0.01, class_weight="balanced")`` with 1.9's other defaults
     (``dual="auto"`` → the primal solver here); random_state=0 for determinism."""
