@@ -166,3 +166,23 @@ def test_sample_torch_is_nchw_float32(root):
     ds = get_dataset("color_dsprites", source="procedural")
     f, x = ds.sample_torch(5, np.random.default_rng(0), device="cpu")
     assert x.shape == (5, 3, 64, 64) and x.dtype == torch.float32 and f.shape == (5, 5)
+
+
+def test_grid_build_is_not_duplicated_by_a_concurrent_process(tmp_path):
+    """While another process holds the grid lock, a second one keeps rendering on
+    the fly (no second build) and later memory-maps the finished file."""
+    import fcntl
+
+    from disentangle.data.dsprites import ProceduralSprites
+
+    sprites = ProceduralSprites(tmp_path)
+    tmp_path.mkdir(exist_ok=True)
+    with open(sprites.cache_file.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # "another process" is building
+        assert sprites.precompute(wait=False) == 0.0
+        assert sprites.packed is None and sprites.rendered == 0
+        direct = sprites.binary(np.arange(5))
+    np.save(sprites.cache_file, np.zeros((737280, 512), np.uint8))  # the other process's result
+    assert sprites.precompute(wait=False) == 0.0
+    assert sprites.packed is not None and not np.any(sprites.binary(np.arange(5)))
+    assert direct.any(), "on-the-fly rendering kept working while the lock was held"

@@ -94,11 +94,12 @@ class ProceduralSprites:
             return None
         return self.cache_dir / f"dsprites_procedural_{_outlines_digest()}.npy"
 
-    def precompute(self, chunk: int = 8192) -> float:
+    def precompute(self, chunk: int = 8192, *, wait: bool = True) -> float:
         """Render the whole grid into bit-packed rows (and save it); returns seconds spent.
 
         With a cache folder, concurrent processes (study workers) take a file lock:
-        one renders, the others wait and memory-map its file."""
+        one renders; with ``wait=False`` the others keep rendering on the fly and
+        memory-map its file once it exists (checked again after ``GRID_AFTER`` renders)."""
         if self.packed is not None:
             return 0.0
         if self.cache_file is None:
@@ -107,7 +108,11 @@ class ProceduralSprites:
 
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
         with open(self.cache_file.with_suffix(".lock"), "w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:  # another process is rendering the grid right now
+                self.rendered = 0
+                return 0.0
             if self.cache_file.exists():
                 self.packed = np.load(self.cache_file, mmap_mode="r")
                 return 0.0
@@ -133,7 +138,7 @@ class ProceduralSprites:
 
     def binary(self, indices: np.ndarray) -> np.ndarray:
         if self.packed is None and self.rendered + len(indices) > GRID_AFTER:
-            self.precompute()
+            self.precompute(wait=False)
         if self.packed is not None:
             return _BITS_F32[self.packed[indices]].reshape(len(indices), 64, 64)
         self.rendered += len(indices)
