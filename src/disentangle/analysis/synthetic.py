@@ -156,7 +156,7 @@ def _train_columns(runs: pd.DataFrame, k: np.ndarray, rng: np.random.Generator, 
     regularizer = kl * (1.0 + 0.5 * k)
     return {
         "train.loss": recon + regularizer, "train.reconstruction_loss": recon, "train.kl_loss": kl,
-        "train.regularizer": regularizer, "train.elbo": recon + kl,
+        "train.regularizer": regularizer, "train.elbo": -(recon + kl),  # study.md §1.1: elbo = -(recon + KL)
         "train.global_step": np.full(n, steps), "train.elapsed_time": rng.uniform(50, 70, n) * steps / 1e4,
     }
 
