@@ -323,21 +323,6 @@ def plot_traversals(model, image: np.ndarray, *, label: str, scale: str, span: f
     return fig
 
 
-def plot_gallery(dataset, *, n: int, rng: np.random.Generator, title: str) -> Figure:
-    """``n`` random observations of a ground-truth dataset in one row (or two)."""
-    _, images = dataset.sample(n, rng)
-    cols = min(n, 8)
-    rows = int(np.ceil(n / cols))
-    fig, axes = plt.subplots(rows, cols, figsize=(WIDTH, WIDTH / cols * rows + 0.4), squeeze=False,
-                             layout="constrained")
-    for ax, image in zip(axes.flat, images):
-        _show_image(ax, image)
-    for ax in axes.flat[n:]:
-        ax.set_visible(False)
-    fig.suptitle(title, fontsize=11)
-    return fig
-
-
 # ------------------------------------------------------------------------------------ chapters 5 and 6
 
 

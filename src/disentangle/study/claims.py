@@ -71,7 +71,7 @@ def _create(path: Path) -> bool:
 
 
 @contextmanager
-def _global_lock(results_dir: Path) -> Iterator[None]:
+def global_lock(results_dir: Path) -> Iterator[None]:
     results_dir.mkdir(parents=True, exist_ok=True)
     with open(results_dir / "claims.lock", "a") as f:
         fcntl.flock(f.fileno(), fcntl.LOCK_EX)
@@ -87,7 +87,7 @@ def try_claim(run_dir: Path, results_dir: Path) -> bool:
     path = run_dir / CLAIM
     if _create(path):
         return True
-    with _global_lock(results_dir):
+    with global_lock(results_dir):
         if not is_stale(run_dir):
             return False
         path.unlink(missing_ok=True)

@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..io import atomic_path
 from ..params import PAPER_GRID
-from .claims import _global_lock
+from .claims import global_lock
 from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS,
                       metric_column)
 from .grid import Run, Study, model_num
@@ -96,7 +96,7 @@ def aggregate(study: Study, runs: Sequence[Run]) -> pd.DataFrame:
     """
     df = collect(study, runs)
     out = study.results_dir
-    with _global_lock(out):
+    with global_lock(out):
         for name in (RESULTS_PARQUET, RESULTS_CSV):
             for tmp in out.glob(f".{name}.*.tmp"):
                 tmp.unlink(missing_ok=True)
