@@ -113,6 +113,15 @@ def test_noisy_dsprites(root):
     assert background.max() < 1.0 and abs(background.mean() - 0.5) < 0.01
 
 
+def test_noisy_dsprites_matches_reference_formula(root):
+    """A RandomState gives the reference's exact draw: min(sprite + U(0, 1), 1) (study.md §3.3)."""
+    ds = get_dataset("noisy_dsprites", source="procedural")
+    f = ds.sample_factors(6, np.random.default_rng(0))
+    sprite = ds.binary(f)[..., None]
+    expected = np.minimum(sprite + np.random.RandomState(3).uniform(0, 1, (6, 64, 64, 3)).astype(np.float32), 1)
+    np.testing.assert_array_equal(ds.observations(f, np.random.RandomState(3)), expected)
+
+
 class _ExtremeRng:
     """Legacy-RNG stand-in that always draws the largest allowed crop offset."""
 

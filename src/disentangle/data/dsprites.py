@@ -202,9 +202,11 @@ class NoisyDSprites(DSprites):
         shape = (len(sprite), 64, 64, 3)
         if isinstance(rng, np.random.Generator):
             noise = rng.random(shape, dtype=np.float32)
-        else:
+        else:  # the reference's draw, so a RandomState gives its exact stream
             noise = rng.uniform(0.0, 1.0, size=shape).astype(np.float32)
-        return np.minimum(noise + sprite[..., None], 1.0, out=noise)
+        # noise < 1 and the sprite is 0/1, so min(noise + sprite, 1) == max(noise, sprite):
+        # one in-place pass instead of a temporary sum and a second pass
+        return np.maximum(noise, sprite[..., None], out=noise)
 
 
 def load_scream(root: Path | None = None) -> tuple[np.ndarray, str]:
