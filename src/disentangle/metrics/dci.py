@@ -1,6 +1,7 @@
 """DCI disentanglement, completeness and informativeness (study.md §5.4, config ``dci``).
 
-For each factor a ``GradientBoostingClassifier()`` is fit on the raw codes;
+For each factor a ``GradientBoostingClassifier()`` (sklearn's algorithm, grown by the
+numba re-implementation in ``gbt.py``; ``classifier="sklearn_gbt"`` runs sklearn's own) is fit on the raw codes;
 its impurity importances form column j of the (codes x factors) importance
 matrix R. Disentanglement = sum_i rho_i (1 - H_K(R_i.)), completeness =
 sum_j rho_j (1 - H_D(R_.j)), informativeness = mean train/test accuracy
@@ -18,9 +19,11 @@ from joblib import Parallel, delayed
 
 from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors, feature_importances,
                     fit_classifier, generate_codes, gradient_boosting_classifier,
-                    hist_gradient_boosting_classifier, to_numpy)
+                    hist_gradient_boosting_classifier, sklearn_gradient_boosting_classifier,
+                    to_numpy)
 
-CLASSIFIERS = {"gbt": gradient_boosting_classifier, "hist_gbt": hist_gradient_boosting_classifier}
+CLASSIFIERS = {"gbt": gradient_boosting_classifier, "hist_gbt": hist_gradient_boosting_classifier,
+               "sklearn_gbt": sklearn_gradient_boosting_classifier}
 
 
 def _weights(totals: np.ndarray) -> np.ndarray:

@@ -24,13 +24,14 @@ from joblib import Parallel, delayed
 from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
                     fit_classifier, generate_codes, gradient_boosting_classifier,
                     hist_gradient_boosting_classifier, logistic_regression_cv,
-                    logistic_regression_cv_fast, to_numpy)
+                    logistic_regression_cv_fast, sklearn_gradient_boosting_classifier, to_numpy)
 
 PREDICTORS = {
     "logistic_regression": logistic_regression_cv,
     "logistic_regression_fast": logistic_regression_cv_fast,
     "boosted_trees": gradient_boosting_classifier,
     "hist_boosted_trees": hist_gradient_boosting_classifier,
+    "sklearn_boosted_trees": sklearn_gradient_boosting_classifier,
 }
 
 

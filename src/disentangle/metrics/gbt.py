@@ -1,0 +1,595 @@
+"""A fast re-implementation of sklearn's ``GradientBoostingClassifier()`` in numba
+(study.md §5.4 DCI and §5.8 downstream "boosted trees").
+
+Same estimator as scikit-learn 1.9 with the study's defaults (log loss, 100
+stages, learning rate 0.1, depth-3 regression trees on the negative gradient,
+exact best splits with the squared-error criterion, ``subsample=1``,
+``min_samples_split=2``, ``min_samples_leaf=1``, ``max_features=None``). The
+algorithm is sklearn's, step by step, including its floating-point order of
+operations where that decides between (mathematically) equal candidates:
+
+* ``X`` is cast to float32; raw predictions start at the link of the clipped
+  class priors (multiclass: ``log(p / gmean(p))``; binary: ``logit(p)``).
+* Every stage fits one tree per class (one for binary problems) to the
+  negative gradient ``onehot - softmax(raw)`` (binary: ``y - expit(raw)``),
+  computed with sklearn's loss formulas (``sum_exp_minus_max``; the binary
+  branch at raw = -37).
+* Trees grow depth-first (left child first) exactly as sklearn's
+  ``DepthFirstTreeBuilder`` + ``BestSplitter``: the same Fisher-Yates feature
+  order from the same ``rand_r`` stream (one seed per tree, drawn from
+  ``RandomState(random_state)`` stage by stage), constant-feature bookkeeping
+  (``FEATURE_THRESHOLD`` = 1e-7 in float32), candidate positions between values
+  more than ``FEATURE_THRESHOLD`` apart, midpoint thresholds
+  ``v_prev / 2 + v / 2``, the proxy ``S_l**2 / n_l + S_r**2 / n_r`` with
+  ``S_l`` accumulated as sklearn's criterion does (forward, or backwards from
+  the node total when that is shorter), strict ``>`` (first best wins), node
+  totals summed in sklearn's sample order (sorted by the last feature visited,
+  then partitioned with its in-place swap loop), children impurities
+  ``sq_sum / n - mean**2`` and the leaf rules ``impurity <= eps``,
+  ``improvement + eps < 0``.
+* Leaves get sklearn's Newton step, ``(K-1)/K * mean(r) / mean(p (1 - p))``
+  (binary: without ``(K-1)/K``), the means summed pairwise like numpy's
+  ``np.average``; 0 if ``|denominator| < 1e-150``.
+* ``feature_importances_``: per tree with more than one node, the sum over
+  split nodes of ``n imp - n_l imp_l - n_r imp_r`` divided by the root's
+  ``n``; the mean over those trees, normalised to sum 1.
+
+What is faster: each feature is sorted once per fit (sklearn sorts every
+feature in every node of every tree); a node's samples in a feature's order
+are kept by stable partitioning of the presorted index lists, so a tree costs
+O(depth x features x samples); a candidate's proxy is estimated with a table of
+reciprocals and recomputed with sklearn's divisions only where it may beat the
+best so far (a relative margin of 1e-12, far above the estimate's rounding
+error), so the chosen split is the one sklearn's comparisons choose; the trees
+of one stage run in parallel threads (the kernels release the GIL; results do
+not depend on the thread count). Measured: ``benchmarks/gbt_time.py``.
+
+Where it can differ from sklearn: sklearn sorts a node's samples with an
+unstable introsort, here ties in *exactly equal* feature values keep the
+presorted (sample index) order. Within a group of equal values only the order
+of additions differs, i.e. the last bits of partial sums; that matters only
+when two candidate splits are tied to the last bit (stage-0 residuals take two
+values per tree, so exact ties are common there). Continuous features without
+repeated values reproduce sklearn's trees exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.special
+import scipy.stats
+from numba import njit
+
+__all__ = ["GradientBoostingClassifier"]
+
+#: sklearn's ``FEATURE_THRESHOLD`` (float32 constant in ``tree/_partitioner.pxd``)
+FEATURE_THRESHOLD = np.float32(1e-7)
+#: sklearn's ``EPSILON`` in the tree builder / splitter
+EPSILON = float(np.finfo(np.float64).eps)
+#: sklearn's ``RAND_R_MAX`` (``tree/_utils.pxd``)
+RAND_R_MAX = 2147483647
+
+
+# --------------------------------------------------------------------------- kernels
+@njit(cache=True, nogil=True)
+def _negative_gradient(raw, y, multiclass, out):
+    """out[k, i] = -gradient of the half multinomial (binomial) loss, sklearn's formulas."""
+    n, n_trees = raw.shape
+    p = np.empty(n_trees)
+    for i in range(n):
+        if multiclass:
+            top = raw[i, 0]
+            for k in range(1, n_trees):
+                if top < raw[i, k]:
+                    top = raw[i, k]
+            total = 0.0
+            for k in range(n_trees):
+                p[k] = math.exp(raw[i, k] - top)
+                total += p[k]
+            for k in range(n_trees):
+                target = 1.0 if y[i] == k else 0.0
+                out[k, i] = -(p[k] / total - target)
+        else:
+            r = raw[i, 0]
+            target = 1.0 if y[i] == 1 else 0.0
+            if r > -37.0:
+                e = math.exp(-r)
+                g = ((1.0 - target) - target * e) / (1.0 + e)
+            else:
+                g = math.exp(r) - target
+            out[0, i] = -g
+
+
+@njit(cache=True, nogil=True)
+def _pairwise_sum(a, lo, n):
+    """numpy's pairwise summation of a[lo:lo + n] (``np.sum`` of a contiguous float64 array)."""
+    if n < 8:
+        res = 0.0
+        for i in range(lo, lo + n):
+            res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3]
+        r4, r5, r6, r7 = a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i = 8
+        stop = n - n % 8
+        while i < stop:
+            r0 += a[lo + i]
+            r1 += a[lo + i + 1]
+            r2 += a[lo + i + 2]
+            r3 += a[lo + i + 3]
+            r4 += a[lo + i + 4]
+            r5 += a[lo + i + 5]
+            r6 += a[lo + i + 6]
+            r7 += a[lo + i + 7]
+            i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        while i < n:
+            res += a[lo + i]
+            i += 1
+        return res
+    n2 = n // 2
+    n2 -= n2 % 8
+    return _pairwise_sum(a, lo, n2) + _pairwise_sum(a, lo + n2, n - n2)
+
+
+@njit(cache=True, nogil=True)
+def _next_random(state):
+    """sklearn's ``our_rand_r`` (32-bit xorshift): (new state, value)."""
+    if state == 0:
+        state = 1
+    state ^= (state << 13) & 0xFFFFFFFF
+    state ^= state >> 17
+    state ^= (state << 5) & 0xFFFFFFFF
+    return state, state % (RAND_R_MAX + 1)
+
+
+@njit(cache=True, nogil=True)
+def _fit_trees(k_lo, k_hi, xt, presort, y, multiclass, n_classes, neg_g, raw, seeds,
+               learning_rate, max_depth, feature, threshold, left, right, value, node_count,
+               importance):
+    """Grow the trees k_lo..k_hi-1 of one stage on the negative gradient rows
+    ``neg_g[k]``, set their leaf values and add ``learning_rate * leaf value`` to
+    ``raw[:, k]``. Tree arrays (trees, max nodes) are filled in sklearn's node order."""
+    n_features, n = xt.shape
+    ords = np.empty((n_features, n), np.int32)  # per feature: node segments in value order
+    samples = np.empty(n, np.int32)  # sklearn's ``samples`` array
+    buffer = np.empty(n, np.int32)
+    goes_left = np.zeros(n, np.bool_)
+    leaf_of = np.empty(n, np.int32)
+    features = np.empty(n_features, np.int64)
+    constant_features = np.zeros(n_features, np.int64)
+    stack_size = 2 * max_depth + 2
+    st_start = np.empty(stack_size, np.int64)
+    st_end = np.empty(stack_size, np.int64)
+    st_depth = np.empty(stack_size, np.int64)
+    st_parent = np.empty(stack_size, np.int64)
+    st_left = np.empty(stack_size, np.bool_)
+    st_impurity = np.empty(stack_size)
+    st_constant = np.empty(stack_size, np.int64)
+    max_nodes = feature.shape[1]
+    node_impurity = np.empty(max_nodes)
+    node_weight = np.empty(max_nodes)
+    leaf_count = np.zeros(max_nodes + 1, np.int64)
+    gbuf = np.empty(n)
+    hbuf = np.empty(n)
+    n_weight = float(n)
+    inverse = np.empty(n + 1)
+    inverse[0] = 0.0
+    for m in range(1, n + 1):
+        inverse[m] = 1.0 / m
+    factor = (n_classes - 1) / n_classes
+    for k in range(k_lo, k_hi):
+        r = neg_g[k]
+        for i in range(n):
+            samples[i] = i
+        for f in range(n_features):
+            features[f] = f
+        state = np.int64(seeds[k])
+        top = 1
+        st_start[0], st_end[0], st_depth[0], st_parent[0] = 0, n, 0, -1
+        st_left[0], st_impurity[0], st_constant[0] = False, np.inf, 0
+        count = 0
+        first = True
+        while top > 0:
+            top -= 1
+            start, end, depth = st_start[top], st_end[top], st_depth[top]
+            parent, is_left, impurity = st_parent[top], st_left[top], st_impurity[top]
+            n_known = st_constant[top]
+            n_node = end - start
+            weight = float(n_node)
+            total = 0.0
+            sq_total = 0.0
+            for q in range(start, end):
+                v = r[samples[q]]
+                total += v
+                sq_total += v * v
+            is_leaf = depth >= max_depth or n_node < 2
+            if first:
+                impurity = sq_total / weight - (total / weight) ** 2.0
+                first = False
+            is_leaf = is_leaf or impurity <= EPSILON
+            best_pos = end
+            best_feature = -2
+            best_threshold = -2.0
+            impurity_left = 0.0
+            impurity_right = 0.0
+            n_total = n_known
+            if not is_leaf:
+                # ---- sklearn's node_split_best
+                best_proxy = -np.inf
+                f_i = n_features
+                n_visited = 0
+                n_found = 0
+                n_drawn = 0
+                last_sorted = -1
+                while f_i > n_total and (n_visited < n_features
+                                         or n_visited <= n_found + n_drawn):
+                    n_visited += 1
+                    state, draw = _next_random(state)
+                    f_j = n_drawn + draw % (f_i - n_found - n_drawn)
+                    if f_j < n_known:
+                        tmp = features[n_drawn]
+                        features[n_drawn] = features[f_j]
+                        features[f_j] = tmp
+                        n_drawn += 1
+                        continue
+                    f_j += n_found
+                    f = features[f_j]
+                    row = presort[f] if depth == 0 else ords[f]
+                    xf = xt[f]
+                    v_first = xf[row[start]]
+                    v_last = xf[row[end - 1]]
+                    if v_last != v_first:  # sorting all-equal values leaves the order alone
+                        last_sorted = f
+                    if v_last <= v_first + FEATURE_THRESHOLD:
+                        tmp = features[f_j]
+                        features[f_j] = features[n_total]
+                        features[n_total] = tmp
+                        n_found += 1
+                        n_total += 1
+                        continue
+                    f_i -= 1
+                    tmp = features[f_i]
+                    features[f_i] = features[f_j]
+                    features[f_j] = tmp
+                    # scan the candidate positions: sklearn's criterion.update adds
+                    # the samples since the last candidate one by one (or, when the
+                    # rest of the node is shorter, subtracts the rest from the total);
+                    # the proxy is first estimated with reciprocals and computed
+                    # exactly (as sklearn does) only where it may beat the best
+                    sum_left = 0.0
+                    pos = start
+                    prev = xf[row[start]]
+                    for p in range(start + 1, end):
+                        sum_left += r[row[p - 1]]
+                        v = xf[row[p]]
+                        if v <= prev + FEATURE_THRESHOLD:
+                            prev = v
+                            continue
+                        if (p - pos) > (end - p):
+                            sum_left = total
+                            for q in range(end - 1, p - 1, -1):
+                                sum_left -= r[row[q]]
+                        pos = p
+                        sum_right = total - sum_left
+                        estimate = (sum_left * sum_left * inverse[p - start]
+                                    + sum_right * sum_right * inverse[end - p])
+                        if estimate >= best_proxy * (1.0 - 1e-12):
+                            proxy = (sum_left * sum_left / float(p - start)
+                                     + sum_right * sum_right / float(end - p))
+                            if proxy > best_proxy:
+                                best_proxy = proxy
+                                best_pos = p
+                                best_feature = f
+                                best_threshold = np.float64(prev) / 2.0 + np.float64(v) / 2.0
+                        prev = v
+                if best_pos < end:
+                    # samples are left sorted by the last sorted feature ...
+                    if last_sorted >= 0:
+                        row = presort[last_sorted] if depth == 0 else ords[last_sorted]
+                        for q in range(start, end):
+                            samples[q] = row[q]
+                    # ... then partitioned in place (partition_samples_final)
+                    xb = xt[best_feature]
+                    a = start
+                    b = end
+                    while a < b:
+                        if xb[samples[a]] <= best_threshold:
+                            a += 1
+                        else:
+                            b -= 1
+                            tmp = samples[a]
+                            samples[a] = samples[b]
+                            samples[b] = tmp
+                    n_left = float(best_pos - start)
+                    n_right = float(end - best_pos)
+                    if (best_pos - start) <= (end - best_pos):
+                        sum_left = 0.0
+                        for q in range(start, best_pos):
+                            sum_left += r[samples[q]]
+                    else:
+                        sum_left = total
+                        for q in range(end - 1, best_pos - 1, -1):
+                            sum_left -= r[samples[q]]
+                    sum_right = total - sum_left
+                    sq_left = 0.0
+                    for q in range(start, best_pos):
+                        v = r[samples[q]]
+                        sq_left += v * v
+                    sq_right = sq_total - sq_left
+                    impurity_left = sq_left / n_left - (sum_left / n_left) ** 2.0
+                    impurity_right = sq_right / n_right - (sum_right / n_right) ** 2.0
+                    improvement = (weight / n_weight) * (impurity - (n_right / weight * impurity_right)
+                                                         - (n_left / weight * impurity_left))
+                    if improvement + EPSILON < 0.0:
+                        best_pos = end
+                for q in range(n_known):
+                    features[q] = constant_features[q]
+                for q in range(n_known, n_total):
+                    constant_features[q] = features[q]
+                is_leaf = best_pos >= end
+            # ---- add the node
+            node = count
+            count += 1
+            if parent >= 0:
+                if is_left:
+                    left[k, parent] = node
+                else:
+                    right[k, parent] = node
+            left[k, node] = -1
+            right[k, node] = -1
+            node_impurity[node] = impurity
+            node_weight[node] = weight
+            if is_leaf:
+                feature[k, node] = -2
+                threshold[k, node] = -2.0
+                for q in range(start, end):
+                    leaf_of[samples[q]] = node
+                continue
+            feature[k, node] = best_feature
+            threshold[k, node] = best_threshold
+            # children's segments of every feature's sorted order (stable
+            # partition; not needed when the children are leaves by depth)
+            if depth + 1 < max_depth:
+                for q in range(start, end):
+                    goes_left[samples[q]] = q < best_pos
+            for f in range(n_features if depth + 1 < max_depth else 0):
+                source = presort[f] if depth == 0 else ords[f]
+                row = ords[f]
+                a = start
+                b = 0
+                for q in range(start, end):
+                    s = source[q]
+                    if goes_left[s]:
+                        row[a] = s
+                        a += 1
+                    else:
+                        buffer[b] = s
+                        b += 1
+                for q in range(b):
+                    row[a + q] = buffer[q]
+            # push right then left (left is processed first)
+            st_start[top], st_end[top], st_depth[top], st_parent[top] = best_pos, end, depth + 1, node
+            st_left[top], st_impurity[top], st_constant[top] = False, impurity_right, n_total
+            top += 1
+            st_start[top], st_end[top], st_depth[top], st_parent[top] = start, best_pos, depth + 1, node
+            st_left[top], st_impurity[top], st_constant[top] = True, impurity_left, n_total
+            top += 1
+        node_count[k] = count
+        # ---- importances (Tree.compute_feature_importances(normalize=False))
+        for f in range(n_features):
+            importance[k, f] = 0.0
+        for node in range(count):
+            lc = left[k, node]
+            if lc != -1:
+                rc = right[k, node]
+                importance[k, feature[k, node]] += (
+                    node_weight[node] * node_impurity[node] - node_weight[lc] * node_impurity[lc]
+                    - node_weight[rc] * node_impurity[rc])
+        for f in range(n_features):
+            importance[k, f] /= node_weight[0]
+        # ---- leaf values: one Newton step per leaf (samples in index order)
+        leaf_count[:] = 0
+        for i in range(n):
+            leaf_count[leaf_of[i] + 1] += 1
+        for node in range(count):
+            leaf_count[node + 1] += leaf_count[node]
+        for i in range(n):
+            node = leaf_of[i]
+            slot = leaf_count[node]
+            leaf_count[node] += 1
+            g = r[i]
+            target = 1.0 if y[i] == (k if multiclass else 1) else 0.0
+            prob = target - g
+            gbuf[slot] = g
+            hbuf[slot] = prob * (1.0 - prob)
+        lo = 0
+        for node in range(count):
+            value[k, node] = 0.0
+            hi = leaf_count[node]
+            m = hi - lo
+            if m > 0:
+                numerator = _pairwise_sum(gbuf, lo, m) / float(m)
+                if multiclass:
+                    numerator *= factor
+                denominator = _pairwise_sum(hbuf, lo, m) / float(m)
+                if abs(denominator) >= 1e-150:
+                    value[k, node] = numerator / denominator
+            lo = hi
+        for i in range(n):
+            raw[i, k] += learning_rate * value[k, leaf_of[i]]
+
+
+@njit(cache=True, nogil=True)
+def _predict_raw(x, feature, threshold, left, right, value, learning_rate, raw):
+    """raw[i, k] += learning_rate * leaf value, stage by stage (sklearn's predict_stages)."""
+    n = x.shape[0]
+    n_stages, n_trees, _ = feature.shape
+    for i in range(n):
+        for stage in range(n_stages):
+            for k in range(n_trees):
+                node = 0
+                while left[stage, k, node] != -1:
+                    if x[i, feature[stage, k, node]] <= threshold[stage, k, node]:
+                        node = left[stage, k, node]
+                    else:
+                        node = right[stage, k, node]
+                raw[i, k] += learning_rate * value[stage, k, node]
+
+
+# --------------------------------------------------------------------------- estimator
+class GradientBoostingClassifier:
+    """``sklearn.ensemble.GradientBoostingClassifier(n_estimators, learning_rate,
+    max_depth, random_state)`` with sklearn's other defaults, fitted with numba
+    kernels (see the module docstring).
+
+    ``n_threads``: threads growing the trees of one stage (None: all CPUs);
+    results do not depend on it.
+    """
+
+    def __init__(self, n_estimators: int = 100, learning_rate: float = 0.1, max_depth: int = 3,
+                 random_state: int | np.random.RandomState | None = 0, n_threads: int | None = None):
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.max_depth = max_depth
+        self.random_state = random_state
+        self.n_threads = n_threads
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, X, y) -> "GradientBoostingClassifier":
+        if int(self.n_estimators) < 1 or int(self.max_depth) < 1 or not self.learning_rate > 0:
+            raise ValueError("n_estimators and max_depth must be >= 1 and learning_rate > 0, got "
+                             f"{self.n_estimators}, {self.max_depth}, {self.learning_rate}")
+        x = _check_x(X)
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or len(y) != len(x):
+            raise ValueError(f"y must have shape ({len(x)},), got {y.shape}")
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        self.n_classes_ = len(self.classes_)
+        if self.n_classes_ < 2:
+            raise ValueError("y must contain at least two classes, got "
+                             f"{self.n_classes_}: {self.classes_.tolist()}")
+        self.n_features_in_ = x.shape[1]
+        n, n_features = x.shape
+        multiclass = self.n_classes_ > 2
+        n_trees = self.n_classes_ if multiclass else 1
+        n_stages, depth = int(self.n_estimators), int(self.max_depth)
+        learning_rate = float(self.learning_rate)
+        encoded = encoded.reshape(-1).astype(np.int64)
+
+        # init: DummyClassifier(strategy="prior") + sklearn's link of the clipped priors
+        prior = np.bincount(encoded, minlength=self.n_classes_).astype(np.float64)
+        prior = prior / prior.sum()
+        eps = np.finfo(np.float64).eps
+        if multiclass:
+            p = np.clip(prior[None, :], eps, 1 - eps, dtype=np.float64)
+            self._raw_init = np.log(p / scipy.stats.gmean(p, axis=1)[:, None])[0]
+        else:
+            p = np.clip(prior[1:], eps, 1 - eps, dtype=np.float64)
+            self._raw_init = scipy.special.logit(p)
+        raw = np.empty((n, n_trees))
+        raw[:] = self._raw_init[None, :]
+
+        xt = np.ascontiguousarray(x.T)
+        presort = np.empty((n_features, n), np.int32)
+        for f in range(n_features):
+            presort[f] = np.argsort(xt[f], kind="stable")
+        rng = self.random_state if isinstance(self.random_state, np.random.RandomState) \
+            else np.random.RandomState(self.random_state)
+        max_nodes = 2 ** (depth + 1) - 1
+        self._feature = np.full((n_stages, n_trees, max_nodes), -2, np.int64)
+        self._threshold = np.full((n_stages, n_trees, max_nodes), -2.0)
+        self._left = np.full((n_stages, n_trees, max_nodes), -1, np.int64)
+        self._right = np.full((n_stages, n_trees, max_nodes), -1, np.int64)
+        self._value = np.zeros((n_stages, n_trees, max_nodes))
+        self._node_count = np.zeros((n_stages, n_trees), np.int64)
+        importance = np.zeros((n_stages, n_trees, n_features))
+        neg_g = np.empty((n_trees, n))
+        n_threads = min(self._threads(), n_trees)
+        blocks = np.linspace(0, n_trees, n_threads + 1).round().astype(int)
+        pool = ThreadPoolExecutor(n_threads) if n_threads > 1 else None
+        try:
+            for stage in range(n_stages):
+                # one splitter seed per tree, in sklearn's order
+                seeds = np.array([rng.randint(0, RAND_R_MAX) for _ in range(n_trees)], np.int64)
+                _negative_gradient(raw, encoded, multiclass, neg_g)
+                args = (xt, presort, encoded, multiclass, self.n_classes_, neg_g, raw, seeds,
+                        learning_rate, depth, self._feature[stage], self._threshold[stage],
+                        self._left[stage], self._right[stage], self._value[stage],
+                        self._node_count[stage], importance[stage])
+                if pool is None:
+                    _fit_trees(0, n_trees, *args)
+                else:
+                    list(pool.map(lambda b: _fit_trees(blocks[b], blocks[b + 1], *args),
+                                  range(n_threads)))
+        finally:
+            if pool is not None:
+                pool.shutdown()
+        relevant = importance.reshape(-1, n_features)[self._node_count.reshape(-1) > 1]
+        if len(relevant) == 0:
+            self.feature_importances_ = np.zeros(n_features)
+        else:
+            average = np.mean(relevant, axis=0, dtype=np.float64)
+            self.feature_importances_ = average / np.sum(average)
+        return self
+
+    def _threads(self) -> int:
+        if self.n_threads is not None:
+            if int(self.n_threads) < 1:
+                raise ValueError(f"n_threads must be >= 1 or None, got {self.n_threads}")
+            return int(self.n_threads)
+        try:
+            return max(1, len(os.sched_getaffinity(0)))
+        except AttributeError:  # pragma: no cover - not on Linux
+            return os.cpu_count() or 1
+
+    # ------------------------------------------------------------------ predict
+    def decision_function(self, X) -> np.ndarray:
+        """Raw predictions: (n,) for binary problems, else (n, n_classes)."""
+        raw = self._raw_predict(X)
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+
+    def predict_proba(self, X) -> np.ndarray:
+        raw = self._raw_predict(X)
+        if raw.shape[1] == 1:
+            p1 = scipy.special.expit(raw[:, 0])
+            return np.column_stack([1 - p1, p1])
+        return scipy.special.softmax(raw, axis=1)
+
+    def predict(self, X) -> np.ndarray:
+        raw = self._raw_predict(X)
+        encoded = (raw[:, 0] >= 0).astype(int) if raw.shape[1] == 1 else np.argmax(raw, axis=1)
+        return self.classes_[encoded]
+
+    def score(self, X, y) -> float:
+        """Mean accuracy."""
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+    def _raw_predict(self, X) -> np.ndarray:
+        if not hasattr(self, "classes_"):
+            raise RuntimeError("this GradientBoostingClassifier is not fitted yet")
+        x = _check_x(X)
+        if x.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {x.shape[1]} features, the model was fit on "
+                             f"{self.n_features_in_} features")
+        raw = np.empty((len(x), len(self._raw_init)))
+        raw[:] = self._raw_init[None, :]
+        _predict_raw(x, self._feature, self._threshold, self._left, self._right, self._value,
+                     float(self.learning_rate), raw)
+        return raw
+
+
+def _check_x(X) -> np.ndarray:
+    x = np.asarray(X, dtype=np.float32)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"X must have shape (num_samples, num_features), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("X must be finite")
+    return np.ascontiguousarray(x)
