@@ -48,11 +48,10 @@ def test_renderer_reproduces_real_images_per_shape(real_slice):
     imgs, classes, _ = real_slice
     pred = dsprites_render.render(classes)
     wrong = (pred != imgs).reshape(len(imgs), -1).sum(1)
-    # target 98 % per shape; the 3-parameter heart curve reaches ~92 % on held-out images so far
-    floors = {"square": 0.98, "ellipse": 0.98, "heart": 0.90}
+    # issue target: >= 98 % of real images pixel-exact for each shape
     for shape, name in enumerate(dsprites_render.SHAPES):
         sel = classes[:, 0] == shape
-        assert np.mean(wrong[sel] == 0) >= floors[name], (name, np.mean(wrong[sel] == 0))
+        assert np.mean(wrong[sel] == 0) >= 0.98, (name, np.mean(wrong[sel] == 0))
     assert wrong.max() <= 3  # every miss is a boundary pixel or two
     assert wrong.mean() / 4096 <= 0.0005
 
