@@ -71,8 +71,8 @@ def dci(codes_train: Array, factors_train: Array, codes_test: Array, factors_tes
     """DCI scores from train/test codes (N, D) and factors (N, K).
 
     ``seed`` is the GBT's random_state: the reference leaves it unseeded; it only
-    breaks ties between equally good splits. ``classifier="hist_gbt"`` is the
-    fast setting."""
+    breaks ties between equally good splits. ``classifier``: ``"gbt"`` (sklearn's
+    trees, numba), ``"sklearn_gbt"`` (sklearn itself) or ``"hist_gbt"`` (histogram GBT)."""
     codes_train = to_numpy(check_codes(codes_train, "codes_train"))
     codes_test = to_numpy(check_codes(codes_test, "codes_test"))
     factors_train = check_factors(factors_train, len(codes_train), "factors_train")

@@ -5,7 +5,8 @@ For each train size n (10, 100, 1,000, 10,000): sample n train points and a
 *fresh* test set of 5,000, fit one predictor per factor on the raw codes, and
 record train/test accuracies. Predictors: ``LogisticRegressionCV(Cs=10,
 cv=KFold(5))`` and ``GradientBoostingClassifier()`` (pinned in ``utils``);
-``"hist_boosted_trees"`` is the fast stand-in. Sample efficiency (a paper
+``"sklearn_boosted_trees"`` runs sklearn's own GBT, ``"hist_boosted_trees"`` a
+histogram GBT. Sample efficiency (a paper
 definition, not in the code) = ``100:mean_test_accuracy /
 10000:mean_test_accuracy``.
 
