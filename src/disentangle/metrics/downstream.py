@@ -4,11 +4,11 @@
 For each train size n (10, 100, 1,000, 10,000): sample n train points and a
 *fresh* test set of 5,000, fit one predictor per factor on the raw codes, and
 record train/test accuracies. Predictors: ``LogisticRegressionCV(Cs=10,
-cv=KFold(5))`` and ``GradientBoostingClassifier()`` (pinned in ``utils``);
-``"sklearn_boosted_trees"`` runs sklearn's own GBT, ``"hist_boosted_trees"`` a
-histogram GBT. Sample efficiency (a paper
-definition, not in the code) = ``100:mean_test_accuracy /
-10000:mean_test_accuracy``.
+cv=KFold(5))`` and ``GradientBoostingClassifier()`` (pinned in ``utils``; both
+re-implemented in numba, ``logistic.py`` and ``gbt.py``). ``"sklearn_logistic_regression"``
+and ``"sklearn_boosted_trees"`` run sklearn's own estimators, ``"hist_boosted_trees"``
+a histogram GBT. Sample efficiency (a paper definition, not in the code) =
+``100:mean_test_accuracy / 10000:mean_test_accuracy``.
 
 Tiny train sets (n = 10, e.g. 183 Cars3D objects): a single-class factor is
 predicted as that constant class; otherwise sklearn 1.9 fits with the classes
@@ -25,11 +25,13 @@ from joblib import Parallel, delayed
 from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
                     fit_classifier, generate_codes, gradient_boosting_classifier,
                     hist_gradient_boosting_classifier, logistic_regression_cv,
-                    logistic_regression_cv_fast, sklearn_gradient_boosting_classifier, to_numpy)
+                    logistic_regression_cv_fast, sklearn_gradient_boosting_classifier,
+                    sklearn_logistic_regression_cv, to_numpy)
 
 PREDICTORS = {
     "logistic_regression": logistic_regression_cv,
     "logistic_regression_fast": logistic_regression_cv_fast,
+    "sklearn_logistic_regression": sklearn_logistic_regression_cv,
     "boosted_trees": gradient_boosting_classifier,
     "hist_boosted_trees": hist_gradient_boosting_classifier,
     "sklearn_boosted_trees": sklearn_gradient_boosting_classifier,
