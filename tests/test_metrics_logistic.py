@@ -116,3 +116,20 @@ def test_bad_input():
         LogisticRegressionCV().fit(x[:4], np.arange(4) % 2)
     with pytest.raises(ValueError, match="not fitted"):
         LogisticRegressionCV().predict(x)
+
+
+@pytest.mark.parametrize("k", [2, 3, 10])
+def test_single_c_logistic_regression_matches_sklearn(k):
+    # Explicitness' LogisticRegression() (C = 1, study.md §5.6): converged fits agree closely
+    from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+    from disentangle.metrics.logistic import LogisticRegression
+    x, y, x_test, _ = _problem(800, 6, k, 1.0, 10 + k, labels=np.arange(k) * 3 + 1)
+    ours = LogisticRegression().fit(x, y)
+    ref = SkLogisticRegression(C=1.0, solver="lbfgs", max_iter=100, tol=1e-4).fit(x, y)
+    assert ours.n_iter_ == ref.n_iter_[0] < 100
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
+    np.testing.assert_allclose(ours.predict_proba(x_test), ref.predict_proba(x_test), atol=1e-6)
+    with pytest.raises(ValueError, match="C must be > 0"):
+        LogisticRegression(C=0.0)

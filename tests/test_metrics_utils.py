@@ -64,3 +64,17 @@ def test_bad_shapes_raise():
         discrete_mutual_info(np.zeros((4, 2)), np.zeros((5, 2)))
     with pytest.raises(ValueError, match="represent"):
         generate_codes(IdentityObservations(), lambda x: x[:1], 4, 0)
+
+
+def test_map_factors_returns_factor_order_whatever_the_schedule():
+    from disentangle.metrics.utils import map_factors
+    factors = np.stack([np.arange(40) % 2, np.arange(40) % 7, np.arange(40) % 3], axis=1)
+    started = []
+
+    def job(j):
+        started.append(j)
+        return j * 10
+
+    assert map_factors(job, factors, n_jobs=1) == [0, 10, 20]
+    assert started == [1, 2, 0]  # most classes first
+    assert map_factors(job, factors, n_jobs=2) == [0, 10, 20]

@@ -15,12 +15,11 @@ from functools import partial
 
 import numpy as np
 import scipy.stats
-from joblib import Parallel, delayed
 
 from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors, feature_importances,
                     fit_classifier, generate_codes, gradient_boosting_classifier,
-                    hist_gradient_boosting_classifier, sklearn_gradient_boosting_classifier,
-                    to_numpy)
+                    hist_gradient_boosting_classifier, map_factors,
+                    sklearn_gradient_boosting_classifier, to_numpy)
 
 CLASSIFIERS = {"gbt": gradient_boosting_classifier, "hist_gbt": hist_gradient_boosting_classifier,
                "sklearn_gbt": sklearn_gradient_boosting_classifier}
@@ -59,9 +58,8 @@ def importance_matrix(codes_train: np.ndarray, factors_train: np.ndarray, codes_
     if classifier not in CLASSIFIERS:
         raise ValueError(f"classifier must be one of {sorted(CLASSIFIERS)}, got {classifier!r}")
     make = partial(CLASSIFIERS[classifier], seed)
-    fits = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fit_factor)(make, codes_train, factors_train[:, j], codes_test, factors_test[:, j])
-        for j in range(factors_train.shape[1]))
+    fits = map_factors(lambda j: _fit_factor(make, codes_train, factors_train[:, j], codes_test,
+                                             factors_test[:, j]), factors_train, n_jobs)
     importance = np.stack([f[0] for f in fits], axis=1)
     return importance, float(np.mean([f[1] for f in fits])), float(np.mean([f[2] for f in fits]))
 

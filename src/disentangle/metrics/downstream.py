@@ -20,11 +20,10 @@ from __future__ import annotations
 from typing import Sequence
 
 import numpy as np
-from joblib import Parallel, delayed
 
 from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
                     fit_classifier, generate_codes, gradient_boosting_classifier,
-                    hist_gradient_boosting_classifier, logistic_regression_cv,
+                    hist_gradient_boosting_classifier, logistic_regression_cv, map_factors,
                     logistic_regression_cv_fast, sklearn_gradient_boosting_classifier,
                     sklearn_logistic_regression_cv, to_numpy)
 
@@ -54,9 +53,8 @@ def downstream_accuracies(codes_train: Array, factors_train: Array, codes_test: 
     x_test = to_numpy(check_codes(codes_test, "codes_test"))
     y_train = check_factors(factors_train, len(x_train), "factors_train")
     y_test = check_factors(factors_test, len(x_test), "factors_test")
-    fits = Parallel(n_jobs=n_jobs, prefer="threads")(
-        delayed(_fit_factor)(PREDICTORS[predictor], x_train, y_train[:, j], x_test, y_test[:, j])
-        for j in range(y_train.shape[1]))
+    fits = map_factors(lambda j: _fit_factor(PREDICTORS[predictor], x_train, y_train[:, j], x_test,
+                                             y_test[:, j]), y_train, n_jobs)
     train_acc, test_acc = np.array([f[0] for f in fits]), np.array([f[1] for f in fits])
     scores = {}
     for i, (tr, te) in enumerate(fits):

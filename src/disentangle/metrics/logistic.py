@@ -717,7 +717,72 @@ def _kfold(n: int, n_folds: int) -> list[tuple[np.ndarray, np.ndarray]]:
     return folds
 
 
-class LogisticRegressionCV:
+def _check_fit_input(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Validated float64 X, sorted classes and encoded labels (sklearn's checks)."""
+    X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
+    y = np.asarray(y)
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D, got shape {X.shape}")
+    if y.ndim != 1:
+        raise ValueError(f"y must be 1-D, got shape {y.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"X and y have inconsistent lengths: {len(X)} != {len(y)}")
+    if not np.all(np.isfinite(X)):
+        raise ValueError("X contains NaN or infinity")
+    if y.dtype.kind == "f":
+        if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+            raise ValueError("Unknown label type: continuous (y must hold class labels)")
+    classes, encoded = np.unique(y, return_inverse=True)
+    encoded = encoded.astype(np.int64).ravel()
+    if len(classes) < 2:
+        only = classes[0] if len(classes) else None
+        raise ValueError("This solver needs samples of at least 2 classes in the data, but "
+                         f"the data contains only one class: {only}.")
+    return X, classes, encoded
+
+
+class _LinearClassifier:
+    """Prediction from fitted ``classes_``, ``coef_``, ``intercept_`` as sklearn's
+    ``LogisticRegression`` (softmax for > 2 classes, logistic for 2)."""
+
+    classes_: np.ndarray
+    coef_: np.ndarray
+    intercept_: np.ndarray
+    n_features_in_: int
+
+    def _check_X(self, X) -> np.ndarray:
+        if not hasattr(self, "coef_"):
+            raise ValueError(f"This {type(self).__name__} instance is not fitted yet")
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
+        return X
+
+    def decision_function(self, X) -> np.ndarray:
+        X = self._check_X(X)
+        scores = X @ self.coef_.T + self.intercept_
+        return scores.ravel() if scores.shape[1] == 1 else scores
+
+    def predict(self, X) -> np.ndarray:
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+    def predict_proba(self, X) -> np.ndarray:
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            p = 1.0 / (1.0 + np.exp(-scores))
+            return np.column_stack([1.0 - p, p])
+        scores = scores - scores.max(axis=1, keepdims=True)
+        e = np.exp(scores)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def score(self, X, y) -> float:
+        return float(np.mean(self.predict(X) == np.asarray(y)))
+
+
+class LogisticRegressionCV(_LinearClassifier):
     """sklearn 1.9's ``LogisticRegressionCV(Cs=Cs, cv=KFold(n_folds), l1_ratios=(0.0,),
     scoring="accuracy", solver="lbfgs", max_iter=max_iter, tol=tol,
     use_legacy_attributes=False)`` (see the module docstring), fitted with numba.
@@ -739,27 +804,9 @@ class LogisticRegressionCV:
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y) -> "LogisticRegressionCV":
-        X = np.ascontiguousarray(np.asarray(X, dtype=np.float64))
-        y = np.asarray(y)
-        if X.ndim != 2:
-            raise ValueError(f"X must be 2-D, got shape {X.shape}")
-        if y.ndim != 1:
-            raise ValueError(f"y must be 1-D, got shape {y.shape}")
-        if len(X) != len(y):
-            raise ValueError(f"X and y have inconsistent lengths: {len(X)} != {len(y)}")
-        if not np.all(np.isfinite(X)):
-            raise ValueError("X contains NaN or infinity")
-        if y.dtype.kind == "f":
-            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
-                raise ValueError("Unknown label type: continuous (y must hold class labels)")
         if self.n_folds < 2:
             raise ValueError(f"n_folds must be >= 2, got {self.n_folds}")
-        classes, encoded = np.unique(y, return_inverse=True)
-        encoded = encoded.astype(np.int64).ravel()
-        if len(classes) < 2:
-            only = classes[0] if len(classes) else None
-            raise ValueError("This solver needs samples of at least 2 classes in the data, but "
-                             f"the data contains only one class: {only}.")
+        X, classes, encoded = _check_fit_input(X, y)
         n, D = X.shape
         folds = _kfold(n, self.n_folds)
         Cs = np.logspace(-4, 4, self.Cs) if np.isscalar(self.Cs) else np.asarray(self.Cs, float)
@@ -804,34 +851,30 @@ class LogisticRegressionCV:
         self.n_features_in_ = D
         return self
 
-    # ------------------------------------------------------------------ predict
-    def _check_X(self, X) -> np.ndarray:
-        if not hasattr(self, "coef_"):
-            raise ValueError("This LogisticRegressionCV instance is not fitted yet")
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
-            raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
-        return X
 
-    def decision_function(self, X) -> np.ndarray:
-        X = self._check_X(X)
-        scores = X @ self.coef_.T + self.intercept_
-        return scores.ravel() if scores.shape[1] == 1 else scores
+class LogisticRegression(_LinearClassifier):
+    """sklearn 1.9's ``LogisticRegression(C=C, solver="lbfgs", max_iter=max_iter, tol=tol)``
+    (L2, multinomial for > 2 classes, from zero coefficients): one path step of
+    :class:`LogisticRegressionCV` — same objective and optimiser."""
 
-    def predict(self, X) -> np.ndarray:
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+    def __init__(self, C: float = 1.0, max_iter: int = 100, tol: float = 1e-4):
+        if not C > 0:
+            raise ValueError(f"C must be > 0, got {C}")
+        self.C = C
+        self.max_iter = max_iter
+        self.tol = tol
 
-    def predict_proba(self, X) -> np.ndarray:
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            p = 1.0 / (1.0 + np.exp(-scores))
-            return np.column_stack([1.0 - p, p])
-        scores = scores - scores.max(axis=1, keepdims=True)
-        e = np.exp(scores)
-        return e / e.sum(axis=1, keepdims=True)
-
-    def score(self, X, y) -> float:
-        return float(np.mean(self.predict(X) == np.asarray(y)))
+    def fit(self, X, y) -> "LogisticRegression":
+        X, classes, encoded = _check_fit_input(X, y)
+        n, D = X.shape
+        binary = len(classes) == 2
+        n_rows = 1 if binary else len(classes)
+        w = np.zeros((D + 1) * n_rows)
+        self.n_iter_ = int(_refit(w, X, encoded, float(self.C), len(classes), binary,
+                                  int(self.max_iter), float(self.tol), 64 * _EPS))
+        W = w.reshape(D + 1, n_rows).T
+        self.classes_ = classes
+        self.coef_ = np.ascontiguousarray(W[:, :D])
+        self.intercept_ = np.ascontiguousarray(W[:, D])
+        self.n_features_in_ = D
+        return self
