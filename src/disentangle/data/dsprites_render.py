@@ -16,10 +16,13 @@ from that centre, as the GPU would. A pixel is tested against the fan triangle o
 sector and its two neighbours, and — where snapping can move the fan's rays across several
 vertex angles (next to the fan centre, or where thin triangles crowd, as along the heart's
 axis) — against every triangle in that angular window, so the result is the snapped polygon
-itself. The heart is the classic parametric heart curve (``16 sin³t``,
+itself. The square has side 19.2 (0.3·64). The ellipse is the circle of radius 9.6 stretched
+by 1.33 along x and shrunk by 1.33 along y (rx = 12.768, ry = 7.218), drawn as a polygon of
+exactly 100 segments. The heart is the classic parametric heart curve (``16 sin³t``,
 ``13 cos t − 5 cos 2t − 2 cos 3t − cos 4t``) scaled by (19.2/32, 19.2/29), shifted by 1.44 px,
-drawn as a polygon of exactly 150 segments — the count is identified by the data
-(``benchmarks/dsprites_fit_outlines.py``).
+drawn as a polygon of exactly 150 segments. Both segment counts are identified by the data
+(a sharp optimum among all counts; ``benchmarks/dsprites_fit_outlines.py``); held-out real
+images are pixel-exact for 100 % / 99.95 % / 99.95 % of squares / ellipses / hearts.
 """
 
 from __future__ import annotations
