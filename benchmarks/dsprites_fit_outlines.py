@@ -280,6 +280,24 @@ ABOUT = (
 )
 
 
+def rendered_wrong(shape: str, vertices: np.ndarray, classes: np.ndarray, imgs: np.ndarray) -> int:
+    """Pixels the renderer gets wrong on ``imgs`` with ``shape``'s outline replaced by ``vertices``."""
+    outlines = dict(R.default_outlines(), **{shape: R._sorted_outline(vertices, np.zeros(2))})
+    return int((R.render(classes, outlines) != imgs).sum())
+
+
+def write_entry(args, shape: str, entry: dict, imgs: np.ndarray, classes: np.ndarray,
+                fitted: np.ndarray) -> None:
+    """Put ``entry`` into the JSON spec, print exactness of that shape, write with ``--write``."""
+    spec = json.loads(ASSET.read_text())
+    spec[shape] = entry
+    spec["_about"] = ABOUT
+    exactness(R.outlines_from_json(spec), imgs, classes, fitted, shapes=(R.SHAPES.index(shape),))
+    if args.write:
+        ASSET.write_text(json.dumps(spec, indent=1) + "\n")
+        print("wrote", ASSET)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subset", type=Path, default=SHARED / "dsprites_subset.npz")
@@ -318,28 +336,20 @@ def main_ellipse(args, imgs: np.ndarray, classes: np.ndarray, fitted: np.ndarray
     params = np.round(fit_ellipse(pixels, ELLIPSE_SEGMENTS), 6)
     print(f"coordinate descent: (rx, ry) = {params.tolist()}, rx*ry = {params.prod():.4f} "
           f"({time.perf_counter() - t0:.0f} s)")
-    scores = []
-    for cand in (params, ELLIPSE_CLOSED):
-        o = dict(R.default_outlines(), ellipse=R._sorted_outline(ellipse_curve(cand, ELLIPSE_SEGMENTS), np.zeros(2)))
-        scores.append(int((R.render(classes[ellipses], o) != imgs[ellipses]).sum()))
+    scores = [rendered_wrong("ellipse", ellipse_curve(cand, ELLIPSE_SEGMENTS), classes[ellipses], imgs[ellipses])
+              for cand in (params, ELLIPSE_CLOSED)]
     print(f"pixels wrong on the fitted ellipses (renderer): fitted {scores[0]}, "
           f"closed form (9.6*1.33, 9.6/1.33) {scores[1]}")
     if scores[1] <= scores[0]:
         params = ELLIPSE_CLOSED
     print(f"ellipse (rx, ry) = {np.round(params, 9).tolist()}, segments = {ELLIPSE_SEGMENTS}")
 
-    spec = json.loads(ASSET.read_text())
-    spec["ellipse"] = {
+    write_entry(args, "ellipse", {
         "model": "u = rx cos t, v = ry sin t, t = 2*pi*k/segments, k = 0 .. segments-1",
         "params": {"rx": round(float(params[0]), 9), "ry": round(float(params[1]), 9), "segments": ELLIPSE_SEGMENTS},
         "vertices": np.round(ellipse_curve(params, ELLIPSE_SEGMENTS), 9).tolist(),
         "fan_centre": [0.0, 0.0],
-    }
-    spec["_about"] = ABOUT
-    exactness(R.outlines_from_json(spec), imgs, classes, fitted, shapes=(1,))
-    if args.write:
-        ASSET.write_text(json.dumps(spec, indent=1) + "\n")
-        print("wrote", ASSET)
+    }, imgs, classes, fitted)
 
 
 def main_heart(args, imgs: np.ndarray, classes: np.ndarray, fitted: np.ndarray) -> None:
@@ -360,29 +370,21 @@ def main_heart(args, imgs: np.ndarray, classes: np.ndarray, fitted: np.ndarray) 
     print(f"coordinate descent: (sx, sy, oy) = {params.tolist()} ({time.perf_counter() - t0:.0f} s)")
     # The fit lands within ~1e-5 of round numbers; keep whichever renders the fitted part better.
     closed = np.array([19.2 / 32, 19.2 / 29, np.round(params[2], 2)])
-    scores = []
-    for cand in (params, closed):
-        o = dict(R.default_outlines(), heart=R._sorted_outline(heart_curve(cand, SEGMENTS), np.zeros(2)))
-        scores.append(int((R.render(classes[hearts], o) != imgs[hearts]).sum()))
+    scores = [rendered_wrong("heart", heart_curve(cand, SEGMENTS), classes[hearts], imgs[hearts])
+              for cand in (params, closed)]
     print(f"pixels wrong on the fitted hearts (renderer): fitted {scores[0]}, "
           f"closed form (19.2/32, 19.2/29, {closed[2]:.2f}) {scores[1]}")
     if scores[1] <= scores[0]:
         params = closed
     print(f"heart (sx, sy, oy) = {np.round(params, 9).tolist()}, segments = {SEGMENTS}")
 
-    spec = json.loads(ASSET.read_text())
-    spec["heart"] = {
+    write_entry(args, "heart", {
         "model": "u = sx*16 sin^3 t, v = oy + sy*(13 cos t - 5 cos 2t - 2 cos 3t - cos 4t), t = 2*pi*k/segments",
         "params": {"sx": round(float(params[0]), 9), "sy": round(float(params[1]), 9), "oy": round(float(params[2]), 9),
                    "segments": SEGMENTS},
         "vertices": np.round(heart_curve(params, SEGMENTS), 9).tolist(),
         "fan_centre": [0.0, 0.0],
-    }
-    spec["_about"] = ABOUT
-    exactness(R.outlines_from_json(spec), imgs, classes, fitted, shapes=(2,))
-    if args.write:
-        ASSET.write_text(json.dumps(spec, indent=1) + "\n")
-        print("wrote", ASSET)
+    }, imgs, classes, fitted)
 
 
 if __name__ == "__main__":
