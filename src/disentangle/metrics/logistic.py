@@ -53,6 +53,33 @@ _FG, _CONV, _WARN, _ERROR = 0, 1, 2, 3
 
 
 # --------------------------------------------------------------------------- losses
+@njit(cache=True, nogil=True, inline="always", fastmath={"contract"})
+def _exp_split(t):
+    """exp(t) for t <= 0 as (mantissa part, exponent bits): exp(t) = 2^kf * exp(r),
+    |r| <= ln2 / 2, exp(r) by its degree-13 Taylor polynomial (within ~2 ulp of
+    ``np.exp``; vectorisable). The caller multiplies the first by the second viewed
+    as float64 (= 2^kf); below -708 the result is 0."""
+    ok = t >= -708.0
+    t = max(t, -708.0)
+    kf = np.floor(t * 1.4426950408889634 + 0.5)
+    r = t - kf * 6.93147180369123816490e-01
+    r = r - kf * 1.90821492927058770002e-10
+    p = 2.08767569878680989792e-09
+    p = p * r + 2.50521083854417187751e-08
+    p = p * r + 2.75573192239858906526e-07
+    p = p * r + 2.75573192239858906526e-06
+    p = p * r + 2.48015873015873015873e-05
+    p = p * r + 1.98412698412698412698e-04
+    p = p * r + 1.38888888888888888889e-03
+    p = p * r + 8.33333333333333333333e-03
+    p = p * r + 4.16666666666666666667e-02
+    p = p * r + 1.66666666666666666667e-01
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    return (p if ok else 0.0), (np.int64(kf) + 1023) << 52
+
+
 @njit(cache=True, nogil=True, fastmath={"contract"})
 def _multinomial_loss_grad(w, X, y, K, l2, grad, buf):
     """Objective and gradient of the L2-penalised mean half multinomial loss.
@@ -92,28 +119,7 @@ def _multinomial_loss_grad(w, X, y, K, l2, grad, buf):
         yi = y[i]
         zy = buf[yi]
         for k in range(K):
-            # exp(t) = 2^kf * exp(r), |r| <= ln2 / 2, degree-13 Taylor polynomial
-            t = buf[k] - zmax
-            ok = t >= -708.0
-            t = max(t, -708.0)
-            kf = np.floor(t * 1.4426950408889634 + 0.5)
-            r = t - kf * 6.93147180369123816490e-01
-            r = r - kf * 1.90821492927058770002e-10
-            p = 2.08767569878680989792e-09
-            p = p * r + 2.50521083854417187751e-08
-            p = p * r + 2.75573192239858906526e-07
-            p = p * r + 2.75573192239858906526e-06
-            p = p * r + 2.48015873015873015873e-05
-            p = p * r + 1.98412698412698412698e-04
-            p = p * r + 1.38888888888888888889e-03
-            p = p * r + 8.33333333333333333333e-03
-            p = p * r + 4.16666666666666666667e-02
-            p = p * r + 1.66666666666666666667e-01
-            p = p * r + 0.5
-            p = p * r + 1.0
-            p = p * r + 1.0
-            buf[k] = p if ok else 0.0
-            ibuf[k] = (np.int64(kf) + 1023) << 52
+            buf[k], ibuf[k] = _exp_split(buf[k] - zmax)
         s0 = 0.0
         s1 = 0.0
         s2 = 0.0
@@ -203,28 +209,8 @@ def _multinomial_loss_grad_blocked(w, XT, y, K, l2, grad, Z):
         for b in range(nb):
             loss += M[b] - Z[y[i0 + b], b]
         for k in range(K):
-            for b in range(nb):  # exp as in _multinomial_loss_grad
-                t = Z[k, b] - M[b]
-                ok = t >= -708.0
-                t = max(t, -708.0)
-                kf = np.floor(t * 1.4426950408889634 + 0.5)
-                r = t - kf * 6.93147180369123816490e-01
-                r = r - kf * 1.90821492927058770002e-10
-                p = 2.08767569878680989792e-09
-                p = p * r + 2.50521083854417187751e-08
-                p = p * r + 2.75573192239858906526e-07
-                p = p * r + 2.75573192239858906526e-06
-                p = p * r + 2.48015873015873015873e-05
-                p = p * r + 1.98412698412698412698e-04
-                p = p * r + 1.38888888888888888889e-03
-                p = p * r + 8.33333333333333333333e-03
-                p = p * r + 4.16666666666666666667e-02
-                p = p * r + 1.66666666666666666667e-01
-                p = p * r + 0.5
-                p = p * r + 1.0
-                p = p * r + 1.0
-                Z[k, b] = p if ok else 0.0
-                ibuf[b] = (np.int64(kf) + 1023) << 52
+            for b in range(nb):
+                Z[k, b], ibuf[b] = _exp_split(Z[k, b] - M[b])
             for b in range(nb):
                 v = Z[k, b] * fview[b]
                 Z[k, b] = v
