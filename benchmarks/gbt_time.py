@@ -29,22 +29,6 @@ from disentangle.metrics.gbt import GradientBoostingClassifier
 from disentangle.metrics.utils import generate_codes
 
 
-def _same_trees(ours: GradientBoostingClassifier, reference: SklearnGBT) -> float:
-    """Fraction of trees identical to sklearn's (structure, features, thresholds, leaf values)."""
-    same = 0
-    stages, trees = reference.estimators_.shape
-    for s in range(stages):
-        for k in range(trees):
-            tree = reference.estimators_[s, k].tree_
-            c = ours._node_count[s, k]
-            leaf = tree.children_left == -1
-            same += bool(c == tree.node_count
-                         and np.array_equal(ours._feature[s, k, :c][~leaf], tree.feature[~leaf])
-                         and np.array_equal(ours._threshold[s, k, :c][~leaf], tree.threshold[~leaf])
-                         and np.array_equal(ours._value[s, k, :c][leaf], tree.value[leaf, 0, 0]))
-    return same / (stages * trees)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -90,7 +74,7 @@ def main() -> None:
         reference = models["sklearn rs=0"]
         ref_pred = reference.predict(x_test)
         line = (f"{j:6d}{len(np.unique(y_train)):8d}" + "".join(f"{t[name]:15.2f}" for name in names)
-                + f"{t['sklearn rs=0'] / t['ours']:9.1f}x{_same_trees(models['ours'], reference):11.3f}"
+                + f"{t['sklearn rs=0'] / t['ours']:9.1f}x{models['ours'].fraction_identical_trees(reference):11.3f}"
                 + f"{np.mean(models['ours'].predict(x_test) == ref_pred):11.4f}"
                 + f"{abs(test_acc['ours'][-1] - test_acc['sklearn rs=0'][-1]):9.4f}")
         if not args.no_seed_spread:

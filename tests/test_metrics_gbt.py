@@ -21,23 +21,6 @@ def _problem(seed: int, n: int, d: int, k: int):
     return x, np.digitize(score, np.quantile(score, np.linspace(0, 1, k + 1)[1:-1]))
 
 
-def _identical_trees(ours: GradientBoostingClassifier, reference: SklearnGBT) -> float:
-    """Fraction of trees equal to sklearn's: node order, features, thresholds, leaf values."""
-    same = 0
-    stages, trees = reference.estimators_.shape
-    for s in range(stages):
-        for k in range(trees):
-            tree = reference.estimators_[s, k].tree_
-            c = ours._node_count[s, k]
-            leaf = tree.children_left == -1
-            same += bool(c == tree.node_count
-                         and np.array_equal(ours._left[s, k, :c], tree.children_left)
-                         and np.array_equal(ours._feature[s, k, :c][~leaf], tree.feature[~leaf])
-                         and np.array_equal(ours._threshold[s, k, :c][~leaf], tree.threshold[~leaf])
-                         and np.array_equal(ours._value[s, k, :c][leaf], tree.value[leaf, 0, 0]))
-    return same / (stages * trees)
-
-
 def _assert_agrees(ours, reference, x, x_test, y_test, atol_importance=0.02, atol_proba=0.01):
     assert np.mean(ours.predict(x_test) == reference.predict(x_test)) >= 0.99
     assert np.mean(ours.predict(x) == reference.predict(x)) >= 0.99
@@ -55,7 +38,7 @@ def test_reproduces_sklearn_trees_exactly_on_continuous_features(n, d, n_classes
     x_test, y_test = _problem(100 + n_classes, 500, d, n_classes)
     reference = SklearnGBT(n_estimators=n_estimators, random_state=0).fit(x, y)
     ours = GradientBoostingClassifier(n_estimators=n_estimators, random_state=0).fit(x, y)
-    assert _identical_trees(ours, reference) == 1.0
+    assert ours.fraction_identical_trees(reference) == 1.0
     np.testing.assert_array_equal(ours.decision_function(x_test), reference.decision_function(x_test))
     np.testing.assert_array_equal(ours.feature_importances_, reference.feature_importances_)
     np.testing.assert_array_equal(ours.predict(x_test), reference.predict(x_test))
@@ -72,7 +55,7 @@ def test_default_settings_on_two_thousand_points():
     ours = GradientBoostingClassifier().fit(x, y)
     _assert_agrees(ours, reference, x, x_test, y_test)
     assert abs(ours.score(x, y) - reference.score(x, y)) <= 0.01
-    assert _identical_trees(ours, reference) == 1.0
+    assert ours.fraction_identical_trees(reference) == 1.0
 
 
 def test_repeated_feature_values_agree_closely():
@@ -87,7 +70,7 @@ def test_repeated_feature_values_agree_closely():
     ours = GradientBoostingClassifier(n_estimators=50).fit(x, y)
     _assert_agrees(ours, reference, x, x_test, y_test, atol_proba=0.1)
     assert abs(ours.score(x, y) - reference.score(x, y)) <= 0.01
-    assert _identical_trees(ours, reference) >= 0.95
+    assert ours.fraction_identical_trees(reference) >= 0.95
 
 
 @pytest.mark.parametrize("random_state", [0, 3])
@@ -100,7 +83,7 @@ def test_duplicated_columns_follow_sklearns_feature_order(random_state):
     y = (z[:, 0] + 0.3 * z[:, 1] + 0.3 * rs.randn(300) > 0).astype(int) + (z[:, 1] > 1)
     reference = SklearnGBT(n_estimators=10, random_state=random_state).fit(x, y)
     ours = GradientBoostingClassifier(n_estimators=10, random_state=random_state).fit(x, y)
-    assert _identical_trees(ours, reference) == 1.0
+    assert ours.fraction_identical_trees(reference) == 1.0
     assert set(np.unique(ours._feature[ours._feature >= 0])) & {2, 4}, \
         "the replay should pick copies other than the lowest index"
 
@@ -116,7 +99,7 @@ def test_labels_constant_feature_and_rare_classes():
     assert ours.feature_importances_[1] == 0.0
     assert ours.predict(x[:1])[0] == 9
     assert ours.predict(x).dtype == y.dtype
-    assert _identical_trees(ours, reference) == 1.0
+    assert ours.fraction_identical_trees(reference) == 1.0
     np.testing.assert_array_equal(ours.predict(x), reference.predict(x))
 
 
@@ -127,7 +110,7 @@ def test_ten_samples(labels):
     y = np.resize(np.asarray(labels), 10)
     reference = SklearnGBT(random_state=0).fit(x, y)
     ours = GradientBoostingClassifier().fit(x, y)
-    assert _identical_trees(ours, reference) == 1.0
+    assert ours.fraction_identical_trees(reference) == 1.0
     np.testing.assert_array_equal(ours.predict(x), reference.predict(x))
     np.testing.assert_allclose(ours.feature_importances_, reference.feature_importances_,
                                rtol=1e-12)

@@ -572,6 +572,23 @@ class GradientBoostingClassifier:
         """Mean accuracy."""
         return float(np.mean(self.predict(X) == np.asarray(y)))
 
+    def fraction_identical_trees(self, reference) -> float:
+        """Share of trees equal to those of a fitted sklearn ``GradientBoostingClassifier``
+        with the same settings: node order, features, thresholds and leaf values."""
+        same = 0
+        stages, trees = reference.estimators_.shape
+        for s in range(stages):
+            for k in range(trees):
+                tree = reference.estimators_[s, k].tree_
+                c = self._node_count[s, k]
+                leaf = tree.children_left == -1
+                same += bool(c == tree.node_count
+                             and np.array_equal(self._left[s, k, :c], tree.children_left)
+                             and np.array_equal(self._feature[s, k, :c][~leaf], tree.feature[~leaf])
+                             and np.array_equal(self._threshold[s, k, :c][~leaf], tree.threshold[~leaf])
+                             and np.array_equal(self._value[s, k, :c][leaf], tree.value[leaf, 0, 0]))
+        return same / (stages * trees)
+
     def _raw_predict(self, X) -> np.ndarray:
         if not hasattr(self, "classes_"):
             raise RuntimeError("this GradientBoostingClassifier is not fitted yet")
