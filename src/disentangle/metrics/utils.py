@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import numpy as np
 import torch
+from joblib import Parallel, delayed
 
 from ..data.base import GroundTruthDataset, randint
 
@@ -229,7 +230,6 @@ def map_factors(job: Callable[[int], Any], factors: np.ndarray, n_jobs: int = 1)
     (the estimators release the GIL); factors with more classes start first, so
     the slowest fits do not end up last (longest-first scheduling). The order of
     the returned list, and every value, is independent of ``n_jobs``."""
-    from joblib import Parallel, delayed
     num_classes = [len(np.unique(factors[:, j])) for j in range(factors.shape[1])]
     order = sorted(range(factors.shape[1]), key=lambda j: -num_classes[j])
     results = Parallel(n_jobs=n_jobs, prefer="threads")(delayed(job)(j) for j in order)
@@ -303,7 +303,7 @@ def hist_gradient_boosting_classifier(random_state: int = 0) -> Any:
                                           random_state=random_state)
 
 
-def logistic_regression(random_state: Any = None) -> Any:
+def logistic_regression() -> Any:
     """``LogisticRegression()``: lbfgs, multinomial for >2 classes, L2, C=1, 100 iterations,
     from the numba re-implementation in :mod:`.logistic` (converged fits match sklearn
     to ~1e-6, with the same iteration counts; tested).
