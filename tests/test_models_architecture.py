@@ -3,8 +3,10 @@
 import pytest
 import torch
 
+from disentangle.models import build_stacked_model
 from disentangle.models.architecture import (
-    Decoder, Discriminator, Encoder, StackedConv2d, glorot_bound, glorot_init, same_padding, stacked_layers,
+    Decoder, Discriminator, Encoder, StackedConv2d, StackedConvTranspose2d, glorot_bound, glorot_init,
+    same_padding, set_conv_impl, stacked_layers,
 )
 
 
@@ -94,3 +96,36 @@ def test_stacked_conv_equals_separate_convs():
     for k in range(3):
         ref = torch.nn.functional.conv2d(x[:, 2 * k:2 * k + 2], layer.weight[k], layer.bias[k], 2, 1)
         assert torch.allclose(out[:, 4 * k:4 * k + 4], ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("layer_class, args, in_shape", [
+    (StackedConv2d, (3, 1, 32, 4, 2, 1), (5, 3, 32, 32)),     # encoder conv 1
+    (StackedConv2d, (2, 32, 64, 2, 2, 0), (4, 64, 8, 8)),     # 2x2 kernel, no padding
+    (StackedConvTranspose2d, (3, 64, 32, 4, 2, 1), (5, 192, 4, 4)),
+    (StackedConvTranspose2d, (2, 32, 3, 4, 2, 1), (4, 64, 8, 8)),  # to RGB logits
+])
+def test_matmul_convolutions_equal_grouped_ones(layer_class, args, in_shape):
+    """The im2col + batched-GEMM path gives the grouped convolution's values and gradients."""
+    layer = layer_class(*args)
+    glorot_init(layer, _gens(*range(args[0])))
+    torch.nn.init.normal_(layer.bias, generator=torch.Generator().manual_seed(9))
+    x = torch.rand(in_shape, generator=torch.Generator().manual_seed(1)).contiguous(memory_format=torch.channels_last)
+    x.requires_grad_()
+    results = {}
+    for impl in ("grouped", "matmul"):
+        set_conv_impl(layer, impl)
+        out = layer(x)
+        grads = torch.autograd.grad(out, (x, layer.weight, layer.bias), torch.ones_like(out) + out.detach())
+        results[impl] = (out.detach(), *grads)
+    for a, b in zip(results["grouped"], results["matmul"]):
+        assert a.shape == b.shape
+        assert torch.allclose(a, b, rtol=1e-5, atol=1e-5 * float(a.abs().max()))
+
+
+def test_conv_impl_is_set_network_wide_and_checked():
+    model = build_stacked_model("beta_vae", [{"beta": 1.0}] * 2, num_channels=1)
+    set_conv_impl(model, "matmul")
+    convs = [m for m in model.modules() if isinstance(m, (StackedConv2d, StackedConvTranspose2d))]
+    assert len(convs) == 8 and {m.impl for m in convs} == {"matmul"}
+    with pytest.raises(ValueError, match="conv impl"):
+        set_conv_impl(model, "winograd")

@@ -7,6 +7,7 @@ import torch
 
 from disentangle.data.toy import DummyImages
 from disentangle.training import TrainConfig, TrainingStopped, load_model, train, train_batched
+from disentangle.training.engine import Stack
 
 DATA = DummyImages(channels=3, size=16)
 
@@ -67,6 +68,15 @@ def test_shard_count_changes_only_rounding(tmp_path):
         train_batched(configs, DATA, [tmp_path / f"bad{k}" for k in range(3)], shards=4)
 
 
+def test_matmul_convolutions_change_only_rounding(tmp_path):
+    """The GPU default (im2col + batched GEMM) trains the same models as grouped convolutions."""
+    configs = [_config("beta_tc_vae", {"beta": v}, seed=s, steps=4) for v, s in [(1, 0), (6, 1)]]
+    train_batched(configs, DATA, [tmp_path / f"grouped{k}" for k in range(2)], shards=1, conv_impl="grouped")
+    train_batched(configs, DATA, [tmp_path / f"matmul{k}" for k in range(2)], shards=1, conv_impl="matmul")
+    for k in range(2):
+        _assert_same_training(_weights(tmp_path / f"grouped{k}"), _weights(tmp_path / f"matmul{k}"), configs[k])
+
+
 def test_batched_resume_is_bit_identical(tmp_path):
     configs = [_config("beta_tc_vae", {"beta": b}, seed=s, steps=12) for b, s in [(2, 0), (6, 1)]]
     straight = [tmp_path / f"s{k}" for k in range(2)]
@@ -115,3 +125,20 @@ def test_incompatible_batches_are_rejected(tmp_path):
         train_batched([a, a], DATA, [tmp_path / "c", tmp_path / "c"])
     with pytest.raises(ValueError, match="folders"):
         train_batched([a], DATA, [])
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_staged_batches_for_accelerators_equal_the_plain_ones(tmp_path, channels):
+    """The threaded staging path (used on GPUs) draws exactly the numbers of the plain path."""
+    data = DummyImages(channels=channels, size=16)
+    configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, batch_size=5, device="cpu", progress=False)
+               for s in (3, 1, 4)]
+    plain = Stack(configs, data, [tmp_path / f"p{s}" for s in range(3)])
+    staged = Stack(configs, data, [tmp_path / f"s{s}" for s in range(3)])
+    staged.staged_data = True
+    for _ in range(3):  # the streams advance alike
+        a, b = plain.next_batch(), staged.next_batch()
+        assert a.shape == b.shape == (5, 3 * channels, 16, 16)
+        assert b.is_contiguous(memory_format=torch.channels_last)
+        assert torch.equal(a, b)
+    assert torch.equal(plain.batch(range(1, 3), plain.data_rngs), staged.batch(range(1, 3), staged.data_rngs))

@@ -96,10 +96,9 @@ def to_torch(images: np.ndarray, device=None):
     tensor = torch.from_numpy(np.ascontiguousarray(images.transpose(0, 3, 1, 2)))
     if device is None:
         return tensor
-    device = torch.device(device)
-    if device.type == "cuda":
-        return tensor.pin_memory().to(device, non_blocking=True)
-    return tensor.to(device)
+    from ..devices import host_to_device
+
+    return host_to_device(tensor, torch.device(device))
 
 
 def torch_batches(

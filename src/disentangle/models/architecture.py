@@ -11,6 +11,12 @@ Layouts (B = batch, K = models, C = image channels, D = latents):
 * images / logits: ``(B, K*C, H, W)`` — model k owns channels ``k*C:(k+1)*C``
 * latents, dense activations: ``(K, B, features)``
 
+Convolutions have two interchangeable implementations (``CONV_IMPLS``, set with
+:func:`set_conv_impl`; same parameters, same numbers up to float rounding):
+``"grouped"`` (one grouped cuDNN/oneDNN convolution) and ``"matmul"`` (im2col
+as a strided view and one batched GEMM over the K models; transposed
+convolutions in sub-pixel form).
+
 Initialisation follows TF1 ``tf.layers`` defaults: Glorot-uniform kernels and
 zero biases (study.md §2.3), drawn per model from that model's own
 ``torch.Generator`` so model k of a stack equals a model trained alone.
@@ -27,6 +33,8 @@ from torch import Tensor, nn
 
 #: kernel sizes supported for encoder conv layers 3–4 (study.md §2.1)
 ENCODER_KERNELS = (2, 4)
+#: convolution implementations (see the module docstring)
+CONV_IMPLS = ("grouped", "matmul")
 
 
 def same_padding(kernel: int) -> int:
@@ -77,10 +85,19 @@ class StackedConv2d(_Stacked):
         # TF conv kernel (kh, kw, in, out): fans multiply by the receptive field
         self.fan_in, self.fan_out = in_ch * kernel * kernel, out_ch * kernel * kernel
 
+    impl = "grouped"
+
     def forward(self, x: Tensor) -> Tensor:
         k, o, i, h, w = self.weight.shape
-        return F.conv2d(x, self.weight.reshape(k * o, i, h, w), self.bias.reshape(-1),
-                        self.stride, self.padding, groups=k)
+        if self.impl == "grouped":
+            return F.conv2d(x, self.weight.reshape(k * o, i, h, w), self.bias.reshape(-1),
+                            self.stride, self.padding, groups=k)
+        # im2col as a strided view of the padded input, one GEMM per model (einsum -> bmm over k)
+        b, _, height, width = x.shape
+        x = F.pad(x.reshape(b, k, i, height, width), (self.padding,) * 4)
+        patches = x.unfold(3, h, self.stride).unfold(4, w, self.stride)  # (B, k, i, Ho, Wo, h, w)
+        out = torch.einsum("bkihwyx,koiyx->bkohw", patches, self.weight) + self.bias[None, :, :, None, None]
+        return out.reshape(b, k * o, *out.shape[-2:])
 
 
 class StackedConvTranspose2d(_Stacked):
@@ -94,10 +111,30 @@ class StackedConvTranspose2d(_Stacked):
         # TF transposed kernel (kh, kw, out, in); Glorot is symmetric in the fans anyway
         self.fan_in, self.fan_out = out_ch * kernel * kernel, in_ch * kernel * kernel
 
+    impl = "grouped"
+
     def forward(self, x: Tensor) -> Tensor:
         k, i, o, h, w = self.weight.shape
-        return F.conv_transpose2d(x, self.weight.reshape(k * i, o, h, w), self.bias.reshape(-1),
-                                  self.stride, self.padding, groups=k)
+        if self.impl == "grouped":
+            return F.conv_transpose2d(x, self.weight.reshape(k * i, o, h, w), self.bias.reshape(-1),
+                                      self.stride, self.padding, groups=k)
+        if (self.stride, self.padding, h, w) != (2, 1, 4, 4):
+            raise NotImplementedError("matmul transposed convolutions support kernel 4, stride 2, padding 1")
+        # Sub-pixel form: output pixel (2m+p, 2n+q) is a 2x2 convolution of the 1-padded input
+        # at window (m+p, n+q) with taps W[3-p-2t, 3-q-2u]; all four phases in one GEMM per model.
+        b, _, height, width = x.shape
+        x = F.pad(x.reshape(b, k, i, height, width), (1, 1, 1, 1))
+        patches = x.unfold(3, 2, 1).unfold(4, 2, 1)  # (B, k, i, H+1, W+1, 2, 2)
+        taps = self.weight[:, :, :, _SUBPIXEL_TAPS][..., _SUBPIXEL_TAPS]  # (k, i, o, p, t, q, u)
+        phases = torch.einsum("bkihwtu,kioptqu->bkopqhw", patches, taps)  # (B, k, o, 2, 2, H+1, W+1)
+        out = torch.stack([torch.stack([phases[:, :, :, p, q, p:p + height, q:q + width] for q in (0, 1)], -1)
+                           for p in (0, 1)], -3)  # (B, k, o, H, 2, W, 2)
+        out = out.reshape(b, k, o, 2 * height, 2 * width) + self.bias[None, :, :, None, None]
+        return out.reshape(b, k * o, 2 * height, 2 * width)
+
+
+#: kernel row (column) of sub-pixel phase p, tap t for a 4x4 stride-2 transposed conv: 3 - p - 2t
+_SUBPIXEL_TAPS = torch.tensor([[3, 1], [2, 0]])
 
 
 class StackedLinear(_Stacked):
@@ -198,6 +235,15 @@ class Discriminator(nn.Module):
         for layer in self.hidden:
             h = F.leaky_relu(layer(h, detach_parameters=detach_parameters), self.NEGATIVE_SLOPE)
         return self.logits(h, detach_parameters=detach_parameters)
+
+
+def set_conv_impl(module: nn.Module, impl: str) -> None:
+    """Run every stacked (transposed) convolution of ``module`` as ``impl`` (``CONV_IMPLS``)."""
+    if impl not in CONV_IMPLS:
+        raise ValueError(f"conv impl must be one of {CONV_IMPLS}, got {impl!r}")
+    for m in module.modules():
+        if isinstance(m, (StackedConv2d, StackedConvTranspose2d)):
+            m.impl = impl
 
 
 def stacked_layers(module: nn.Module) -> list[_Stacked]:

@@ -24,6 +24,7 @@ from typing import Sequence
 import torch
 from torch import Tensor
 
+from ..devices import host_to_device
 from .architecture import Discriminator
 from .losses import discriminator_loss, discriminator_tc, permute_dims
 from .vae import GaussianVAE
@@ -54,7 +55,7 @@ class FactorVAE(GaussianVAE):
                           device: torch.device) -> Tensor:
         """``(K, D, B)``: one independent permutation of the batch per latent and model."""
         perms = [torch.rand(self.latent_dim, batch_size, generator=g).argsort(-1) for g in generators]
-        return torch.stack(perms).to(device)
+        return host_to_device(torch.stack(perms), device)
 
     def regularize(self, *, kl: Tensor, z: Tensor, generators: Sequence[torch.Generator], **_) -> tuple[Tensor, Tensor]:
         z_perm = permute_dims(z, self.draw_permutations(z.shape[-2], generators, z.device))

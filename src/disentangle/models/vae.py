@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Sequence
 import torch
 from torch import Tensor, nn
 
+from ..devices import host_to_device
 from .architecture import Decoder, Encoder, glorot_init
 from .losses import bernoulli_reconstruction_loss, gaussian_kl
 
@@ -57,7 +58,8 @@ class GaussianVAE(nn.Module):
         for c in configs:
             if not isinstance(c, self.Config):
                 raise TypeError(f"{self.name} expects {self.Config.__name__}, got {type(c).__name__}")
-        self.configs = tuple(configs)
+        self.configs = tuple(configs)  # frozen dataclasses, so per_model's cache stays valid
+        self._per_model: dict[tuple[str, torch.dtype, torch.device], Tensor] = {}
         self.num_models = len(configs)
         self.num_channels, self.image_size, self.latent_dim = num_channels, image_size, latent_dim
         self.encoder_kernel = encoder_kernel
@@ -65,8 +67,13 @@ class GaussianVAE(nn.Module):
         self.decoder = Decoder(self.num_models, num_channels, latent_dim, image_size)
 
     def per_model(self, field: str, like: Tensor) -> Tensor:
-        """A config field as a ``(K,)`` tensor (one value per stacked model) on ``like``'s device."""
-        return torch.tensor([float(getattr(c, field)) for c in self.configs], dtype=like.dtype, device=like.device)
+        """A config field as a ``(K,)`` tensor (one value per stacked model) on ``like``'s device
+        (made once per field, dtype and device: no host-to-device copy per step)."""
+        key = (field, like.dtype, like.device)
+        if key not in self._per_model:
+            values = torch.tensor([float(getattr(c, field)) for c in self.configs], dtype=like.dtype)
+            self._per_model[key] = values.to(like.device)
+        return self._per_model[key]
 
     def architecture(self) -> dict[str, int]:
         return {"num_channels": self.num_channels, "image_size": self.image_size,
@@ -91,7 +98,7 @@ class GaussianVAE(nn.Module):
     def draw_noise(self, batch_size: int, generators: Sequence[torch.Generator], device: torch.device) -> Tensor:
         """Reparameterisation noise ``(K, B, D)``, model k from ``generators[k]``."""
         eps = [torch.randn(batch_size, self.latent_dim, generator=g) for g in generators]
-        return torch.stack(eps).to(device)
+        return host_to_device(torch.stack(eps), device)
 
     def forward(self, x: Tensor, *, step: int, generators: Sequence[torch.Generator]) -> LossParts:
         """Loss parts for a batch ``x`` of shape ``(B, K*C, H, W)`` at global ``step``."""

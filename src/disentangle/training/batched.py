@@ -26,7 +26,7 @@ from .trainer import TrainConfig
 
 def train_batched(configs: Sequence[TrainConfig], dataset: GroundTruthDataset,
                   out_dirs: Sequence[str | Path], *, stop_after: int | None = None,
-                  shards: int | None = None) -> list[dict[str, Any]]:
+                  shards: int | None = None, conv_impl: str | None = None) -> list[dict[str, Any]]:
     """Train every config into its own folder; returns the records in order.
 
     All configs must share the method and every setting except ``seed`` and
@@ -34,8 +34,11 @@ def train_batched(configs: Sequence[TrainConfig], dataset: GroundTruthDataset,
     unfinished ones resume from the newest checkpoint they all have.
     ``shards``: how many stacked networks the models are split into, stepped
     concurrently by single-threaded workers (default: one per model on CPU, a
-    single grouped network on GPU); it changes float rounding only.
+    single grouped network on GPU); ``conv_impl``: ``"grouped"`` or ``"matmul"``
+    convolutions (default :func:`~disentangle.training.engine.default_conv_impl`).
+    Both change float rounding only.
     """
     if not configs:
         raise ValueError("train_batched needs at least one config")
-    return run_stack(list(configs), dataset, [Path(d) for d in out_dirs], stop_after=stop_after, shards=shards)
+    return run_stack(list(configs), dataset, [Path(d) for d in out_dirs], stop_after=stop_after, shards=shards,
+                     conv_impl=conv_impl)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from ..data.base import GroundTruthDataset
+from ..devices import resolve_device  # noqa: F401  (re-exported)
 from ..models import method_config
 
 
@@ -99,17 +100,6 @@ def derive_seeds(seed: int) -> tuple[int, int]:
     ``RandomState(seed)`` (study.md §2.4)."""
     rs = np.random.RandomState(seed)
     return int(rs.randint(2**32)), int(rs.randint(2**32))
-
-
-def resolve_device(device: str) -> torch.device:
-    """"auto" picks cuda > mps > cpu; anything else is passed to ``torch.device``."""
-    if device != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
 
 
 def train(config: TrainConfig, dataset: GroundTruthDataset, out_dir: str | Path, *,
