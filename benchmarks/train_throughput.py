@@ -5,17 +5,25 @@ machine slows all of them alike); the median round is reported:
 
   (a) plain   — a single-model PyTorch loop of the same network, written here
   (b) K=1     — the project's training engine (the step ``train`` runs)
-  (c) K=4/8/16 — ``train_batched``'s engine with its CPU default (one network
-                per model, stepped by one single-threaded worker per core),
-                plus ``shards=1`` (all K in one grouped-convolution network on
-                all threads) and ``shards=2`` for comparison
+  (c) K=...   — ``train_batched``'s engine with the device's defaults. On CPU
+                that is one network per model, stepped by one single-threaded
+                worker per core, plus ``shards=1`` (all K in one network on all
+                threads) and ``shards=2`` for comparison. ``--impls`` adds the
+                other convolution implementation (grouped convolutions vs
+                im2col + batched GEMM, ``models/architecture.py``) at each K.
+                On CUDA, at the largest K, two matmul variants: "fixed batch"
+                (the same batch every step: the compute ceiling without data
+                sampling) and "TF32 GEMMs" (TF32 matmuls, as PyTorch already
+                allows for cuDNN convolutions by default).
 
 Each setup draws its batches from the dataset (procedural dSprites if
 available, else uniform-noise images) like training does. Printed: wall
 model-steps/s, the ratio to (a), model-steps per CPU-second (less sensitive to
-other processes), and peak RSS. Usage:
+other processes), peak RSS (CPU) or peak GPU memory (CUDA), and on CUDA the
+seconds per model and models per hour at 300,000 steps (the paper's length).
+Usage:
 
-    python benchmarks/train_throughput.py [--quick] [--steps N] [--rounds R] [--ks 4 8 16]
+    python benchmarks/train_throughput.py [--device cpu|cuda] [--quick] [--steps N] [--rounds R] [--ks 4 8 16]
 """
 
 from __future__ import annotations
@@ -32,8 +40,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from disentangle.devices import host_to_device, resolve_device
+from disentangle.models.architecture import CONV_IMPLS
 from disentangle.training import TrainConfig
-from disentangle.training.engine import Stack
+from disentangle.training.engine import Stack, default_conv_impl
+
+PAPER_STEPS = 300_000
 
 
 def load_dataset():
@@ -72,14 +84,14 @@ class PlainVAE(nn.Module):
         return rec + kl
 
 
-def plain_setup(dataset):
+def plain_setup(dataset, device: torch.device):
     torch.manual_seed(0)
-    model = PlainVAE(dataset.observation_shape[2])
+    model = PlainVAE(dataset.observation_shape[2]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
     rs = np.random.RandomState(0)
 
     def step():
-        x = torch.from_numpy(dataset.sample(64, rs)[1]).permute(0, 3, 1, 2).contiguous()
+        x = host_to_device(torch.from_numpy(dataset.sample(64, rs)[1]).permute(0, 3, 1, 2).contiguous(), device)
         loss = model.loss(x)
         opt.zero_grad()
         loss.backward()
@@ -88,54 +100,122 @@ def plain_setup(dataset):
     return 1, step
 
 
-def stack_setup(dataset, k: int, root: Path, shards: int | None = None):
-    configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device="cpu", progress=False) for s in range(k)]
-    stack = Stack(configs, dataset, [root / f"k{k}-s{shards}-{s}" for s in range(k)], shards=shards)
-    return k, stack.train_step
+def stack_setup(dataset, k: int, root: Path, device: torch.device, shards: int | None = None,
+                conv_impl: str | None = None, fixed_batch: bool = False, tf32_matmul: bool = False):
+    """``train_batched``'s step for K beta-VAEs (``tf32_matmul``: allow TF32 GEMMs during its steps)."""
+    configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device=str(device), progress=False)
+               for s in range(k)]
+    stack = Stack(configs, dataset, [root / f"k{k}-{shards}-{conv_impl}-{fixed_batch}-{tf32_matmul}-{s}"
+                                     for s in range(k)], shards=shards, conv_impl=conv_impl)
+    if fixed_batch:
+        x, c = stack.next_batch(), dataset.observation_shape[2]
+        stack.batch = lambda models, rngs: x[:, models.start * c:models.stop * c]
+
+    def step():
+        before = torch.backends.cuda.matmul.allow_tf32
+        torch.backends.cuda.matmul.allow_tf32 = tf32_matmul or before
+        try:
+            stack.train_step()
+        finally:
+            torch.backends.cuda.matmul.allow_tf32 = before
+
+    return k, step
+
+
+def setups_for(device: torch.device, dataset, ks: list[int], impls: list[str], root: Path) -> dict:
+    setups = {"(a) plain loop": plain_setup(dataset, device), "(b) trainer K=1": stack_setup(dataset, 1, root, device)}
+    for k in ks:
+        setups[f"(c) batched K={k}"] = stack_setup(dataset, k, root, device)
+        if device.type == "cpu":
+            setups[f"    K={k}, shards=1"] = stack_setup(dataset, k, root, device, shards=1)
+            setups[f"    K={k}, shards=2"] = stack_setup(dataset, k, root, device, shards=2)
+        for impl in impls:
+            if impl != default_conv_impl(device):
+                setups[f"    K={k}, {impl} convs"] = stack_setup(dataset, k, root, device, conv_impl=impl)
+    if device.type == "cuda":
+        k = ks[-1]
+        setups[f"    K={k}, matmul, fixed batch"] = stack_setup(dataset, k, root, device, conv_impl="matmul",
+                                                               fixed_batch=True)
+        setups[f"    K={k}, matmul, TF32 GEMMs"] = stack_setup(dataset, k, root, device, conv_impl="matmul",
+                                                              tf32_matmul=True)
+    return setups
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def peak_memory_mib(device: torch.device) -> float:
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", help="cpu (default), cuda or auto")
     parser.add_argument("--quick", action="store_true", help="1 round of 2 steps, K=4 only")
-    parser.add_argument("--steps", type=int, default=4, help="timed steps per setup per round")
+    parser.add_argument("--steps", type=int, default=None, help="timed steps per setup per round (cpu 4, cuda 40)")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--ks", type=int, nargs="+", default=[4, 8, 16])
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="start no further round after this many seconds (at least one round runs)")
+    parser.add_argument("--ks", type=int, nargs="+", default=None, help="batch sizes K (cpu 4 8 16, cuda 32 128 256)")
+    parser.add_argument("--impls", nargs="+", default=None, choices=CONV_IMPLS,
+                        help="convolution implementations timed at each K (cpu: grouped; cuda: both)")
     args = parser.parse_args()
+    device = resolve_device(args.device)
+    gpu = device.type == "cuda"
+    args.steps = args.steps or (40 if gpu else 4)
+    args.ks = args.ks or ([32, 128, 256] if gpu else [4, 8, 16])
+    args.impls = args.impls or (list(CONV_IMPLS) if gpu else ["grouped"])
     if args.quick:
         args.steps, args.rounds, args.ks = 2, 1, [4]
 
     dataset = load_dataset()
     root = Path(tempfile.mkdtemp(prefix="throughput-"))
-    setups = {"(a) plain loop": plain_setup(dataset), "(b) trainer K=1": stack_setup(dataset, 1, root)}
-    for k in args.ks:
-        setups[f"(c) batched K={k}"] = stack_setup(dataset, k, root)
-        setups[f"    K={k}, shards=1"] = stack_setup(dataset, k, root, shards=1)
-        setups[f"    K={k}, shards=2"] = stack_setup(dataset, k, root, shards=2)
-    print(f"device: cpu ({torch.get_num_threads()} torch threads), torch {torch.__version__}, "
-          f"data: {dataset.label}, 64x64 batch 64, {args.rounds} rounds x {args.steps} steps")
+    setups = setups_for(device, dataset, args.ks, args.impls, root)
+    where = (f"cuda ({torch.cuda.get_device_name(device)}; cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}, "
+             f"matmul precision {torch.get_float32_matmul_precision()})" if gpu
+             else f"cpu ({torch.get_num_threads()} torch threads)")
+    print(f"device: {where}, torch {torch.__version__}, "
+          f"data: {dataset.label}, 64x64 batch 64, {args.rounds} rounds x {args.steps} steps", flush=True)
 
     wall = {name: [] for name in setups}
     cpu = {name: [] for name in setups}
-    rss = {}
-    for _ in range(args.rounds):
+    memory = {}
+    started = time.perf_counter()
+    for r in range(args.rounds):
+        if r and args.max_seconds is not None and time.perf_counter() - started > args.max_seconds:
+            print(f"(stopped after {r} rounds: --max-seconds {args.max_seconds})")
+            break
         for name, (k, step) in setups.items():
-            step()  # warm-up (allocator, lazy init)
+            if gpu:
+                torch.cuda.reset_peak_memory_stats(device)
+            step()  # warm-up (allocator, lazy init, cuDNN algorithm choice)
+            synchronize(device)
             t0, c0 = time.perf_counter(), time.process_time()
             for _ in range(args.steps):
                 step()
+            synchronize(device)
             t1, c1 = time.perf_counter(), time.process_time()
             wall[name].append(k * args.steps / (t1 - t0))
             cpu[name].append(k * args.steps / (c1 - c0))
-            rss.setdefault(name, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+            memory.setdefault(name, peak_memory_mib(device))
 
     base_wall = statistics.median(wall["(a) plain loop"])
     base_cpu = statistics.median(cpu["(a) plain loop"])
-    print(f"{'setup':22s} {'model-steps/s':>13s} {'x (a)':>6s} {'per CPU-s':>10s} {'x (a)':>6s} {'peak RSS MiB':>12s}")
+    mem_label = "peak GPU MiB" if gpu else "peak RSS MiB"
+    extra = f" {'s/model@300k':>12s} {'models/hour':>11s}" if gpu else ""
+    print(f"{'setup':26s} {'model-steps/s':>13s} {'x (a)':>6s} {'per CPU-s':>10s} {'x (a)':>6s} {mem_label:>12s}{extra}")
     for name in setups:
         w, c = statistics.median(wall[name]), statistics.median(cpu[name])
-        print(f"{name:22s} {w:13.2f} {w / base_wall:6.2f} {c:10.2f} {c / base_cpu:6.2f} {rss[name]:12.0f}")
-    print("(peak RSS is the process peak after that setup's first round; rounds: "
-          + ", ".join(f"{n.strip()}={[round(v, 2) for v in wall[n]]}" for n in setups) + ")")
+        line = f"{name:26s} {w:13.2f} {w / base_wall:6.2f} {c:10.2f} {c / base_cpu:6.2f} {memory[name]:12.0f}"
+        if gpu:
+            line += f" {PAPER_STEPS / w:12.1f} {w * 3600 / PAPER_STEPS:11.2f}"
+        print(line)
+    print(f"(peak {'GPU memory is that setup' if gpu else 'RSS is the process peak after that setup'}'s first round; "
+          "rounds: " + ", ".join(f"{n.strip()}={[round(v, 2) for v in wall[n]]}" for n in setups) + ")")
 
 
 if __name__ == "__main__":
