@@ -81,6 +81,8 @@ def test_out_of_range(tmp_project):
 
 def test_bad_choice(tmp_project):
     assert "shared.device: must be one of" in _error(tmp_project(lambda d: d["shared"].update(device="tpu")))
+    assert "study.training.precision: must be one of" in _error(
+        tmp_project(lambda d: d["study"]["training"].update(precision="fp16")))
 
 
 def test_value_not_in_paper_grid(tmp_project):

@@ -95,6 +95,17 @@ def test_hash_covers_what_changes_the_results():
         assert changed.config_hash != base.config_hash
 
 
+def test_precision_is_hashed_only_when_not_the_reference_fp32():
+    base = _run()
+    assert _run(training={"precision": "fp32"}).train_hash == base.train_hash  # old fp32 runs keep their folder
+    bf16 = _run(training={"precision": "bf16"})
+    assert bf16.train_hash != base.train_hash and bf16.name != base.name
+    from disentangle.study.backend import Backend
+
+    assert Backend().train_config(bf16, "cpu").precision == "bf16"
+    assert Backend().train_config(base, "cpu").precision == "fp32"
+
+
 def test_operational_settings_do_not_change_the_hash():
     base = _run()
     for same in (_run(training={"log_every": 7}), _run(training={"checkpoint_every": 3}),

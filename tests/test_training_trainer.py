@@ -44,6 +44,8 @@ def test_training_stream_is_uniform_factor_sampling_from_the_data_seed(tmp_path)
 
 
 def test_config_validation():
+    with pytest.raises(ValueError, match="precision"):
+        TrainConfig("beta_vae", precision="fp16")
     with pytest.raises(ValueError, match="unknown method"):
         TrainConfig("vae")
     with pytest.raises(ValueError, match="bad hyperparameters"):
@@ -182,3 +184,25 @@ def test_resume_after_sigkill_is_bit_identical(tmp_path):
     finally:
         torch.set_num_threads(threads)
     _assert_same_weights(_weights(tmp_path / "straight"), _weights(tmp_path / "killed"))
+
+
+def test_bf16_mixed_precision_is_deterministic_resumable_and_really_in_use(tmp_path):
+    """precision="bf16": encoder/decoder under autocast, losses in float32 (TrainConfig docstring)."""
+    bf16 = _config(precision="bf16")
+    first = train(bf16, DATA, tmp_path / "a")
+    again = train(bf16, DATA, tmp_path / "b")
+    _assert_same_weights(_weights(tmp_path / "a"), _weights(tmp_path / "b"))  # same seed => same numbers
+    with pytest.raises(TrainingStopped):
+        train(bf16, DATA, tmp_path / "c", stop_after=6)
+    train(bf16, DATA, tmp_path / "c")
+    _assert_same_weights(_weights(tmp_path / "a"), _weights(tmp_path / "c"))  # resume is bit-identical
+    fp32 = train(_config(), DATA, tmp_path / "fp32")
+    assert {k: v for k, v in first.items() if k != "elapsed_time"} == {
+        k: v for k, v in again.items() if k != "elapsed_time"}
+    w16, w32 = _weights(tmp_path / "a"), _weights(tmp_path / "fp32")
+    assert not torch.equal(w16["encoder.e2.weight"], w32["encoder.e2.weight"])  # the low precision is in use
+    assert float((w16["encoder.e2.weight"] - w32["encoder.e2.weight"]).abs().max()) <= 2 * bf16.lr * bf16.iterations
+    assert first["reconstruction_loss"] == pytest.approx(fp32["reconstruction_loss"], rel=1e-2)
+    for w in _weights(tmp_path / "a").values():
+        assert w.dtype == torch.float32  # weights and Adam stay float32
+    assert load_model(tmp_path / "a" / "model", device="cpu").config["precision"] == "bf16"

@@ -187,6 +187,8 @@ STUDY_SCHEMA: Schema = {
         "log_every": Field(int, 1000, _range(1)),
         "checkpoint_every": Field(int, 10_000, _range(1)),
         "models_per_batch": Field(int, 1, _range(1), "batched multi-model training: models trained in one step"),
+        "precision": Field(str, "fp32", _one_of("fp32", "bf16"),
+                           "fp32 = the reference; bf16 = mixed-precision encoder/decoder (TrainConfig.precision)"),
     },
     "evaluation": {
         "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),

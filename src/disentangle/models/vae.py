@@ -101,14 +101,21 @@ class GaussianVAE(nn.Module):
         return host_to_device(torch.stack(eps), device)
 
     def forward(self, x: Tensor, *, step: int, generators: Sequence[torch.Generator]) -> LossParts:
-        """Loss parts for a batch ``x`` of shape ``(B, K*C, H, W)`` at global ``step``."""
-        z_mean, z_logvar = self.encoder(x)
-        z = z_mean + torch.exp(z_logvar / 2) * self.draw_noise(x.shape[0], generators, x.device)
-        logits = self.decoder(z)
-        reconstruction = bernoulli_reconstruction_loss(logits, x, self.num_models)
-        kl = gaussian_kl(z_mean, z_logvar)
-        regularizer, discriminator_loss = self.regularize(
-            kl=kl, z_mean=z_mean, z_logvar=z_logvar, z=z, step=step, generators=generators)
+        """Loss parts for a batch ``x`` of shape ``(B, K*C, H, W)`` at global ``step``.
+
+        Under ``torch.autocast`` (mixed precision) only the encoder and decoder run in
+        the low precision: their outputs are cast back, and the sample, losses and
+        regulariser are computed in float32.
+        """
+        z_mean, z_logvar = (t.float() for t in self.encoder(x))
+        with torch.autocast(x.device.type, enabled=False):
+            z = z_mean + torch.exp(z_logvar / 2) * self.draw_noise(x.shape[0], generators, x.device)
+        logits = self.decoder(z).float()
+        with torch.autocast(x.device.type, enabled=False):
+            reconstruction = bernoulli_reconstruction_loss(logits, x, self.num_models)
+            kl = gaussian_kl(z_mean, z_logvar)
+            regularizer, discriminator_loss = self.regularize(
+                kl=kl, z_mean=z_mean, z_logvar=z_logvar, z=z, step=step, generators=generators)
         return LossParts(loss=reconstruction + regularizer, reconstruction_loss=reconstruction,
                          kl_loss=kl, regularizer=regularizer, elbo=-(reconstruction + kl),
                          discriminator_loss=discriminator_loss)

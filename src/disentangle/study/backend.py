@@ -39,7 +39,8 @@ class Backend:
                            steps=t["steps"], batch_size=t["batch_size"], latent_dim=t["latent_dim"],
                            encoder_kernel=t["encoder_kernel"], log_every=t["log_every"],
                            checkpoint_every=t["checkpoint_every"], eval_batches=t["eval_batches"],
-                           device=device, factor_vae_double_step=t["factor_vae_double_step"], progress=False)
+                           device=device, factor_vae_double_step=t["factor_vae_double_step"],
+                           precision=t.get("precision", "fp32"), progress=False)
 
     def train(self, runs: Sequence[Run], dataset: Any, out_dirs: Sequence[Path], device: str) -> list[dict]:
         """Train (or resume) the runs, all of one (dataset, method); one train record each."""

@@ -16,7 +16,9 @@ Run identity (documented decision)
   its resolved source (``file`` / ``procedural``; ``auto`` is resolved first),
   method, hyperparameter and value, seed, and the training settings steps,
   batch_size, latent_dim, encoder_kernel, factor_vae_double_step,
-  eval_batches, plus :data:`RUN_PROTOCOL`.
+  eval_batches, plus :data:`RUN_PROTOCOL`; ``precision`` only when it is not
+  the reference's "fp32" (so fp32 runs keep the hashes they had before the
+  setting existed).
 * ``eval_hash`` covers the evaluation: metric settings and metric configs
   (plus :data:`RUN_PROTOCOL`); ``config_hash`` = hash of both plus the list of
   representations: the run's full config.
@@ -136,6 +138,8 @@ def make_run(dataset: str, dataset_source: str, method: str, value: float, seed:
     train_part = {"protocol": RUN_PROTOCOL, "dataset": dataset, "dataset_source": dataset_source,
                   "method": method, "hyperparameter": hp, "value": value, "seed": seed,
                   "training": {k: training[k] for k in HASHED_TRAINING}}
+    if training.get("precision", "fp32") != "fp32":  # hashed only when set: fp32 runs keep their hashes
+        train_part["training"]["precision"] = training["precision"]
     eval_part = {"protocol": RUN_PROTOCOL, "settings": evaluation["settings"],
                  "metrics": sorted(evaluation["metrics"])}
     if evaluation.get("sampled_metrics") is not None:

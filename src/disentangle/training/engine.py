@@ -265,10 +265,16 @@ class Stack:
     def global_step(self) -> int:
         return self.iteration * self.configs[0].step_increment
 
+    def autocast(self):
+        """The configured precision for a forward pass (``TrainConfig.precision``);
+        enter it in the thread that computes (autocast state is per thread)."""
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.configs[0].precision == "bf16")
+
     # -- one update -------------------------------------------------------------------------
     def _shard_step(self, shard: Shard) -> dict[str, torch.Tensor]:
         x = self.batch(shard.models, self.data_rngs)
-        out = shard.model(x, step=self.global_step, generators=[self.generators[k] for k in shard.models])
+        with self.autocast():
+            out = shard.model(x, step=self.global_step, generators=[self.generators[k] for k in shard.models])
         total = out.loss.sum()
         if out.discriminator_loss is not None:
             total = total + out.discriminator_loss.sum()
@@ -313,7 +319,8 @@ class Stack:
         for k, out_dir in enumerate(self.out_dirs):
             records[k]["elapsed_time"] = time.perf_counter() - start
             shard, j = self.where[k]
-            save_model(shard.model, j, out_dir / "model", seed=self.configs[k].seed, dataset=self.dataset.label)
+            save_model(shard.model, j, out_dir / "model", seed=self.configs[k].seed, dataset=self.dataset.label,
+                       precision=self.configs[k].precision)
             atomic_write_json(out_dir / "train_results.json", records[k])
             shutil.rmtree(out_dir / "checkpoints")
         return records
@@ -327,7 +334,7 @@ class Stack:
 
         def shard_sums(shard: Shard) -> dict[str, torch.Tensor]:
             sums = {k: torch.zeros(len(shard.models)) for k in RECORD_KEYS}
-            with torch.no_grad():  # grad mode is per thread: set it in the worker
+            with torch.no_grad(), self.autocast():  # grad mode is per thread: set it in the worker
                 for _ in range(c.eval_batches):
                     x = self.batch(shard.models, eval_rngs)
                     out = shard.model(x, step=self.global_step, generators=[self.generators[k] for k in shard.models])

@@ -20,6 +20,10 @@ from ..devices import resolve_device  # noqa: F401  (re-exported)
 from ..models import method_config
 
 
+#: training precisions (see ``TrainConfig``)
+PRECISIONS = ("fp32", "bf16")
+
+
 @dataclass
 class TrainConfig:
     """Everything that determines a training run (defaults: study.md §2.4).
@@ -34,6 +38,12 @@ class TrainConfig:
     ``log_every`` and ``checkpoint_every`` count iterations (updates).
     ``eval_batches``: batches of the second data stream for the final record
     (reference: 1000). ``device``: "auto" (cuda > mps > cpu) or a torch device.
+    ``precision``: "fp32" (the reference's) or "bf16" — mixed precision: the
+    encoder's and decoder's convolutions and dense layers run in bfloat16 under
+    ``torch.autocast``; weights, Adam, latents, losses and regularisers
+    (FactorVAE's discriminator included) stay float32. It changes the trained
+    numbers (so it is part of the run's identity) and pays off on CPUs with
+    AMX/AVX-512-BF16 (1.7x here, benchmarks/train_throughput.py) and on GPUs.
     """
 
     method: str
@@ -51,6 +61,7 @@ class TrainConfig:
     eval_batches: int = 1_000
     device: str = "auto"
     factor_vae_double_step: bool = True
+    precision: str = "fp32"
     progress: bool = True
 
     #: fields that do not change the trained numbers (may differ on resume)
@@ -63,6 +74,8 @@ class TrainConfig:
         for name in ("steps", "batch_size", "latent_dim", "log_every", "checkpoint_every"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
         if self.eval_batches < 0:
             raise ValueError(f"TrainConfig.eval_batches must be >= 0, got {self.eval_batches}")
         if not 0 <= int(self.seed) < 2**32:
