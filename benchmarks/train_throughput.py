@@ -15,6 +15,11 @@ machine slows all of them alike); the median round is reported:
                 (the same batch every step: the compute ceiling without data
                 sampling) and "TF32 GEMMs" (TF32 matmuls, as PyTorch already
                 allows for cuDNN convolutions by default).
+  bf16        — ``precision="bf16"`` (mixed-precision encoder/decoder,
+                ``TrainConfig``) at each K on CPU and the largest K on CUDA,
+                and the plain loop under the usual AMP recipe: the speed of
+                bfloat16 with and without batching. Every ratio is to (a),
+                the float32 plain loop.
 
 Each setup draws its batches from the dataset (procedural dSprites if
 available, else uniform-noise images) like training does. Printed: wall
@@ -84,7 +89,8 @@ class PlainVAE(nn.Module):
         return rec + kl
 
 
-def plain_setup(dataset, device: torch.device):
+def plain_setup(dataset, device: torch.device, bf16: bool = False):
+    """The plain loop; ``bf16``: its forward pass under ``torch.autocast`` (the usual AMP recipe)."""
     torch.manual_seed(0)
     model = PlainVAE(dataset.observation_shape[2]).to(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-4)
@@ -92,7 +98,8 @@ def plain_setup(dataset, device: torch.device):
 
     def step():
         x = host_to_device(torch.from_numpy(dataset.sample(64, rs)[1]).permute(0, 3, 1, 2).contiguous(), device)
-        loss = model.loss(x)
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=bf16):
+            loss = model.loss(x)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -101,11 +108,12 @@ def plain_setup(dataset, device: torch.device):
 
 
 def stack_setup(dataset, k: int, root: Path, device: torch.device, shards: int | None = None,
-                conv_impl: str | None = None, fixed_batch: bool = False, tf32_matmul: bool = False):
+                conv_impl: str | None = None, fixed_batch: bool = False, tf32_matmul: bool = False,
+                precision: str = "fp32"):
     """``train_batched``'s step for K beta-VAEs (``tf32_matmul``: allow TF32 GEMMs during its steps)."""
-    configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device=str(device), progress=False)
-               for s in range(k)]
-    stack = Stack(configs, dataset, [root / f"k{k}-{shards}-{conv_impl}-{fixed_batch}-{tf32_matmul}-{s}"
+    configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device=str(device), progress=False,
+                           precision=precision) for s in range(k)]
+    stack = Stack(configs, dataset, [root / f"k{k}-{shards}-{conv_impl}-{fixed_batch}-{tf32_matmul}-{precision}-{s}"
                                      for s in range(k)], shards=shards, conv_impl=conv_impl)
     if fixed_batch:
         x, c = stack.next_batch(), dataset.observation_shape[2]
@@ -123,9 +131,13 @@ def stack_setup(dataset, k: int, root: Path, device: torch.device, shards: int |
 
 
 def setups_for(device: torch.device, dataset, ks: list[int], impls: list[str], root: Path) -> dict:
-    setups = {"(a) plain loop": plain_setup(dataset, device), "(b) trainer K=1": stack_setup(dataset, 1, root, device)}
+    setups = {"(a) plain loop": plain_setup(dataset, device),
+              "    plain loop, bf16 AMP": plain_setup(dataset, device, bf16=True),
+              "(b) trainer K=1": stack_setup(dataset, 1, root, device)}
     for k in ks:
         setups[f"(c) batched K={k}"] = stack_setup(dataset, k, root, device)
+        if device.type == "cpu" or k == ks[-1]:
+            setups[f"    K={k}, bf16"] = stack_setup(dataset, k, root, device, precision="bf16")
         if device.type == "cpu":
             setups[f"    K={k}, shards=1"] = stack_setup(dataset, k, root, device, shards=1)
             setups[f"    K={k}, shards=2"] = stack_setup(dataset, k, root, device, shards=2)
