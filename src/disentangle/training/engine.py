@@ -250,9 +250,12 @@ class Stack:
         def fill(j: int) -> None:
             buffer[j] = self.dataset.sample(b, rngs[models[j]])[1]
 
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(DATA_THREADS, thread_name_prefix="batches")
-        list(self._pool.map(fill, range(len(models))))
+        if len(models) == 1:
+            fill(0)
+        else:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(DATA_THREADS, thread_name_prefix="batches")
+            list(self._pool.map(fill, range(len(models))))
         x = staging.to(self.device, non_blocking=True)  # the host allocator keeps it until copied
         x = x.permute(1, 2, 3, 0, 4).reshape(b, h, w, len(models) * c).contiguous()  # (B, H, W, k*C)
         return x.permute(0, 3, 1, 2)  # channels-last strides
