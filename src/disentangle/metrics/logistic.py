@@ -80,6 +80,22 @@ def _exp_split(t):
     return (p if ok else 0.0), (np.int64(kf) + 1023) << 52
 
 
+@njit(cache=True, nogil=True, inline="always", fastmath={"contract"})
+def _mean_with_l2(loss, grad, w, n_coef, n, l2):
+    """Finish a loss/gradient pass: the sums over ``n`` samples become means, and the
+    L2 term ``l2/2 |coef|^2`` is added (coefficients first in ``w``; the remaining
+    entries are intercepts, not penalised). ``grad`` is updated in place."""
+    inv_n = 1.0 / n
+    loss *= inv_n
+    sq = 0.0
+    for j in range(n_coef):
+        sq += w[j] * w[j]
+        grad[j] = grad[j] * inv_n + l2 * w[j]
+    for j in range(n_coef, grad.shape[0]):
+        grad[j] *= inv_n
+    return loss + 0.5 * l2 * sq
+
+
 @njit(cache=True, nogil=True, fastmath={"contract"})
 def _multinomial_loss_grad(w, X, y, K, l2, grad, buf):
     """Objective and gradient of the L2-penalised mean half multinomial loss.
@@ -154,15 +170,7 @@ def _multinomial_loss_grad(w, X, y, K, l2, grad, buf):
                 grad[base + k] += xd * buf[k]
         for k in range(K):
             grad[off + k] += buf[k]
-    inv_n = 1.0 / n
-    loss *= inv_n
-    sq = 0.0
-    for j in range(off):
-        sq += w[j] * w[j]
-        grad[j] = grad[j] * inv_n + l2 * w[j]
-    for j in range(off, off + K):
-        grad[j] *= inv_n
-    return loss + 0.5 * l2 * sq
+    return _mean_with_l2(loss, grad, w, off, n, l2)
 
 
 @njit(cache=True, nogil=True, inline="always", fastmath={"contract", "reassoc"})
@@ -232,15 +240,7 @@ def _multinomial_loss_grad_blocked(w, XT, y, K, l2, grad, Z):
             for b in range(nb):
                 s += Z[k, b]
             grad[off + k] += s
-    inv_n = 1.0 / n
-    loss *= inv_n
-    sq = 0.0
-    for j in range(off):
-        sq += w[j] * w[j]
-        grad[j] = grad[j] * inv_n + l2 * w[j]
-    for j in range(off, off + K):
-        grad[j] *= inv_n
-    return loss + 0.5 * l2 * sq
+    return _mean_with_l2(loss, grad, w, off, n, l2)
 
 
 @njit(cache=True, nogil=True)
@@ -282,14 +282,7 @@ def _binomial_loss_grad(w, X, y, n_classes, l2, grad, buf):
         for d in range(D):
             grad[d] += g * X[i, d]
         grad[D] += g
-    inv_n = 1.0 / n
-    loss *= inv_n
-    sq = 0.0
-    for d in range(D):
-        sq += w[d] * w[d]
-        grad[d] = grad[d] * inv_n + l2 * w[d]
-    grad[D] *= inv_n
-    return loss + 0.5 * l2 * sq
+    return _mean_with_l2(loss, grad, w, D, n, l2)
 
 
 #: below this many classes the sample-blocked multinomial kernel is faster
