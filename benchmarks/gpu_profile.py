@@ -18,20 +18,10 @@ from pathlib import Path
 import torch
 from torch.profiler import ProfilerActivity, profile
 
+from train_throughput import stack_setup  # the sibling benchmark's setups
+
 from disentangle.data.toy import DummyImages
 from disentangle.devices import resolve_device
-from disentangle.training import TrainConfig
-from disentangle.training.engine import Stack
-
-
-def variant_step(k: int, device: torch.device, conv_impl: str, precision: str, root: Path):
-    configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device=str(device), progress=False,
-                           precision=precision) for s in range(k)]
-    stack = Stack(configs, DummyImages(channels=1, size=64), [root / f"{conv_impl}-{precision}-{s}" for s in range(k)],
-                  shards=1, conv_impl=conv_impl)
-    x = stack.next_batch()
-    stack.batch = lambda models, rngs: x
-    return stack.train_step
 
 
 def main() -> None:
@@ -49,7 +39,8 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="profile-"))
     for variant in args.variants:
         conv_impl, precision = variant.split("/")
-        step = variant_step(args.k, device, conv_impl, precision, root)
+        _, step = stack_setup(DummyImages(channels=1, size=64), args.k, root, device, shards=1,
+                              conv_impl=conv_impl, fixed_batch=True, precision=precision)
         for _ in range(2):
             step()
         if gpu:

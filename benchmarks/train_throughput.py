@@ -48,7 +48,7 @@ from torch import nn
 from disentangle.devices import host_to_device, resolve_device
 from disentangle.models.architecture import CONV_IMPLS
 from disentangle.training import TrainConfig
-from disentangle.training.engine import Stack, default_conv_impl
+from disentangle.training.engine import DEFAULT_CONV_IMPL, Stack
 
 PAPER_STEPS = 300_000
 
@@ -142,7 +142,7 @@ def setups_for(device: torch.device, dataset, ks: list[int], impls: list[str], r
             setups[f"    K={k}, shards=1"] = stack_setup(dataset, k, root, device, shards=1)
             setups[f"    K={k}, shards=2"] = stack_setup(dataset, k, root, device, shards=2)
         for impl in impls:
-            if impl != default_conv_impl(device):
+            if impl != DEFAULT_CONV_IMPL:
                 setups[f"    K={k}, {impl} convs"] = stack_setup(dataset, k, root, device, conv_impl=impl)
     if device.type == "cuda":
         k = ks[-1]

@@ -108,10 +108,9 @@ class GaussianVAE(nn.Module):
         regulariser are computed in float32.
         """
         z_mean, z_logvar = (t.float() for t in self.encoder(x))
-        with torch.autocast(x.device.type, enabled=False):
-            z = z_mean + torch.exp(z_logvar / 2) * self.draw_noise(x.shape[0], generators, x.device)
+        z = z_mean + torch.exp(z_logvar / 2) * self.draw_noise(x.shape[0], generators, x.device)  # elementwise: float32
         logits = self.decoder(z).float()
-        with torch.autocast(x.device.type, enabled=False):
+        with torch.autocast(x.device.type, enabled=False):  # e.g. DIP's covariance, FactorVAE's discriminator
             reconstruction = bernoulli_reconstruction_loss(logits, x, self.num_models)
             kl = gaussian_kl(z_mean, z_logvar)
             regularizer, discriminator_loss = self.regularize(

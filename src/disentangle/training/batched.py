@@ -35,7 +35,7 @@ def train_batched(configs: Sequence[TrainConfig], dataset: GroundTruthDataset,
     ``shards``: how many stacked networks the models are split into, stepped
     concurrently by single-threaded workers (default: one per model on CPU, a
     single grouped network on GPU); ``conv_impl``: ``"grouped"`` or ``"matmul"``
-    convolutions (default :func:`~disentangle.training.engine.default_conv_impl`).
+    convolutions (default :data:`~disentangle.training.engine.DEFAULT_CONV_IMPL`).
     Both change float rounding only.
     """
     if not configs:

@@ -127,13 +127,10 @@ def default_shards(num_models: int, device: torch.device) -> int:
     return num_models if device.type == "cpu" else 1
 
 
-def default_conv_impl(device: torch.device) -> str:
-    """How stacked convolutions run by default (``models/architecture.py``): ``"grouped"``.
-
-    Measured (benchmarks/train_throughput.py): on this 2-core CPU "matmul" is
-    0.4x; on an H200 it is 0.87x at K = 32 and 1.14x at K = 128, so pass
-    ``conv_impl="matmul"`` explicitly for very large GPU stacks."""
-    return "grouped"
+#: How stacked convolutions run unless ``conv_impl`` says otherwise (``models/architecture.py``).
+#: Measured (benchmarks/train_throughput.py): on a 2-core CPU "matmul" is 0.4x; on an H200 it is
+#: 0.87x at K = 32 and 1.14x at K = 128, so pass ``conv_impl="matmul"`` for very large GPU stacks.
+DEFAULT_CONV_IMPL = "grouped"
 
 
 def use_deterministic_kernels(device: torch.device) -> None:
@@ -180,7 +177,7 @@ class Stack:
             raise ValueError(f"training needs square (H, W, C) images, dataset gives {shape}")
         self.device = resolve_device(c.device)
         use_deterministic_kernels(self.device)
-        self.conv_impl = default_conv_impl(self.device) if conv_impl is None else conv_impl
+        self.conv_impl = DEFAULT_CONV_IMPL if conv_impl is None else conv_impl
         seeds = [derive_seeds(cfg.seed) for cfg in self.configs]
         self.data_rngs = [np.random.RandomState(s[0]) for s in seeds]
         self.eval_seeds = [s[1] for s in seeds]
