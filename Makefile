@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	if command -v nvidia-smi >/dev/null 2>&1; then \
-	  $(BIN)/python -m pip install -q 'torch>=2.1,<3'; \
+	  $(BIN)/python -m pip install -q 'torch>=2.4,<3'; \
 	else \
 	  $(BIN)/python -m pip install -q torch==2.13.0; \
 	fi

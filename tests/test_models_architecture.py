@@ -6,7 +6,7 @@ import torch
 from disentangle.models import build_stacked_model
 from disentangle.models.architecture import (
     Decoder, Discriminator, Encoder, StackedConv2d, StackedConvTranspose2d, glorot_bound, glorot_init,
-    same_padding, set_conv_impl, stacked_layers,
+    same_padding, set_conv_impl, set_conv_micro_batch, stacked_layers,
 )
 
 
@@ -129,3 +129,77 @@ def test_conv_impl_is_set_network_wide_and_checked():
     assert len(convs) == 8 and {m.impl for m in convs} == {"matmul"}
     with pytest.raises(ValueError, match="conv impl"):
         set_conv_impl(model, "winograd")
+
+
+@pytest.mark.parametrize("method", ["beta_vae", "factor_vae"])
+def test_conv_micro_batches_give_the_whole_batch_values_and_gradients(method):
+    """Convolutions over slices of 2 images (5 = 2 + 2 + 1): same latents, logits, loss and gradients."""
+    model = build_stacked_model(method, [{}] * 3, num_channels=1)
+    model.init_weights(_gens(0, 1, 2))
+    x = (torch.rand(5, 3, 64, 64, generator=torch.Generator().manual_seed(3)) > 0.8).float()
+    x = x.contiguous(memory_format=torch.channels_last)
+    results = {}
+    for size in (None, 2):
+        set_conv_micro_batch(model, size)
+        assert model.encoder.micro_batch == model.decoder.micro_batch == size
+        mean, _ = model.encoder(x)
+        logits = model.decoder(mean)
+        out = model(x, step=0, generators=_gens(5, 6, 7))
+        grads = torch.autograd.grad(out.loss.sum(), model.vae_parameters())
+        results[size] = (mean.detach(), logits.detach(), out.loss.detach(), *grads)
+    for a, b in zip(results[None], results[2]):
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5 * float(a.abs().max()))
+
+
+def test_conv_micro_batch_is_checked():
+    model = build_stacked_model("beta_vae", [{}], num_channels=1)
+    for bad in (0, -3, 2.5, True, "32"):
+        with pytest.raises(ValueError, match="micro-batch"):
+            set_conv_micro_batch(model, bad)
+
+
+@pytest.mark.parametrize("models", [1, 2])
+def test_decoder_maps_are_channels_last_and_hold_each_models_units_in_c_h_w_order(models):
+    """Model k's Dense(1024) output becomes its 64 maps of 4x4 (unit c*16 + y*4 + x -> map c at
+    (y, x)), stored channels-last; the logits match per-model plain layers."""
+    dec = Decoder(models, num_channels=1)
+    glorot_init(dec, _gens(*range(models)))
+    z = torch.randn(models, 3, 10, generator=torch.Generator().manual_seed(4))
+    seen = {}
+    dec.d3.register_forward_pre_hook(lambda m, args: seen.update(maps=args[0]))
+    logits = dec(z)
+    maps = seen["maps"]
+    assert maps.shape == (3, 64 * models, 4, 4) and maps.is_contiguous(memory_format=torch.channels_last)
+    for k in range(models):
+        h = torch.relu(torch.relu(z[k] @ dec.d1.weight[k]) @ dec.d2.weight[k])  # zero biases
+        assert torch.allclose(maps[:, 64 * k:64 * (k + 1)], h.reshape(3, 64, 4, 4), atol=1e-6)
+        y = h.reshape(3, 64, 4, 4)
+        for layer in (dec.d3, dec.d4, dec.d5, dec.d6):
+            y = torch.nn.functional.conv_transpose2d(y, layer.weight[k], layer.bias[k], 2, 1)
+            y = torch.relu(y) if layer is not dec.d6 else y
+        assert torch.allclose(logits[:, k:k + 1], y, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("models, channels", [(1, 1), (2, 3)])
+def test_cpu_transposed_conv_to_the_image_runs_as_gemm_plus_overlap_add(models, channels):
+    """The decoder's last layer on CPU (_TransposedConvCol2im) gives conv_transpose2d's values
+    and gradients, also under bf16 autocast."""
+    layer = StackedConvTranspose2d(models, 32, channels, 4, 2, 1)
+    glorot_init(layer, _gens(*range(models)))
+    torch.nn.init.normal_(layer.bias, generator=torch.Generator().manual_seed(9))
+    x = torch.rand(5, 32 * models, 8, 8, generator=torch.Generator().manual_seed(1))
+    x = x.contiguous(memory_format=torch.channels_last).requires_grad_()
+    w, b = layer.weight.reshape(32 * models, channels, 4, 4), layer.bias.reshape(-1)
+    for precision in ("fp32", "bf16"):
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16"):
+            out = layer(x)
+            ref = torch.nn.functional.conv_transpose2d(x, w, b, 2, 1, groups=models)
+        assert "Col2im" in type(out.grad_fn).__name__ and out.dtype == ref.dtype
+        assert out.shape == ref.shape == (5, models * channels, 16, 16)
+        seed = torch.randn(out.shape, generator=torch.Generator().manual_seed(2))
+        grads = torch.autograd.grad(out, (x, layer.weight, layer.bias), seed)
+        ref_grads = torch.autograd.grad(ref, (x, layer.weight, layer.bias), seed)
+        tol = 1e-5 if precision == "fp32" else 2e-2
+        for a, r in zip((out, *grads), (ref, *ref_grads)):
+            assert a.dtype == r.dtype
+            assert torch.allclose(a.detach().float(), r.detach().float(), rtol=tol, atol=tol * float(r.detach().abs().max()))

@@ -77,6 +77,18 @@ def test_matmul_convolutions_change_only_rounding(tmp_path):
         _assert_same_training(_weights(tmp_path / f"grouped{k}"), _weights(tmp_path / f"matmul{k}"), configs[k])
 
 
+def test_conv_micro_batches_change_only_rounding(tmp_path):
+    """CPU default: convolutions over 32 images at a time; any split trains the same models."""
+    assert Stack([_config("beta_vae", {"beta": 1}, seed=0)], DATA, [tmp_path / "d"]).conv_micro_batch == 32
+    configs = [_config("factor_vae", {"gamma": v}, seed=s, steps=4) for v, s in [(10, 0), (30, 1)]]
+    train_batched(configs, DATA, [tmp_path / f"whole{k}" for k in range(2)], conv_micro_batch=None)
+    train_batched(configs, DATA, [tmp_path / f"split{k}" for k in range(2)], conv_micro_batch=3)  # 8 = 3+3+2
+    for k in range(2):
+        _assert_same_training(_weights(tmp_path / f"whole{k}"), _weights(tmp_path / f"split{k}"), configs[k])
+    with pytest.raises(ValueError, match="micro-batch"):
+        train_batched(configs, DATA, [tmp_path / f"bad{k}" for k in range(2)], conv_micro_batch=0)
+
+
 def test_batched_resume_is_bit_identical(tmp_path):
     configs = [_config("beta_tc_vae", {"beta": b}, seed=s, steps=12) for b, s in [(2, 0), (6, 1)]]
     straight = [tmp_path / f"s{k}" for k in range(2)]

@@ -13,9 +13,17 @@ Layouts (B = batch, K = models, C = image channels, D = latents):
 
 Convolutions have two interchangeable implementations (``CONV_IMPLS``, set with
 :func:`set_conv_impl`; same parameters, same numbers up to float rounding):
-``"grouped"`` (one grouped cuDNN/oneDNN convolution) and ``"matmul"`` (im2col
-as a strided view and one batched GEMM over the K models; transposed
-convolutions in sub-pixel form).
+``"grouped"`` (one grouped cuDNN/oneDNN convolution; on CPU, the transposed
+convolution to the image as a GEMM plus overlap-add, :class:`_TransposedConvCol2im`)
+and ``"matmul"`` (im2col as a strided view and one batched GEMM over the K models;
+transposed convolutions in sub-pixel form).
+
+Convolutional activations are channels-last in memory (the decoder's too), and
+the convolutions may run over micro-batches of the batch (:func:`set_conv_micro_batch`):
+only per-image layers are split, so dense layers, latents and losses still see
+the whole batch and the numbers change only by float rounding. On a CPU both
+are faster: oneDNN then converts no layouts, and a pass's buffers stay small
+(benchmarks/train_throughput.py).
 
 Initialisation follows TF1 ``tf.layers`` defaults: Glorot-uniform kernels and
 zero biases (study.md §2.3), drawn per model from that model's own
@@ -116,6 +124,8 @@ class StackedConvTranspose2d(_Stacked):
     def forward(self, x: Tensor) -> Tensor:
         k, i, o, h, w = self.weight.shape
         if self.impl == "grouped":
+            if x.device.type == "cpu" and o <= COL2IM_MAX_CHANNELS and (self.stride, self.padding, h, w) == (2, 1, 4, 4):
+                return _transposed_conv_col2im(x, self.weight, self.bias)
             return F.conv_transpose2d(x, self.weight.reshape(k * i, o, h, w), self.bias.reshape(-1),
                                       self.stride, self.padding, groups=k)
         if (self.stride, self.padding, h, w) != (2, 1, 4, 4):
@@ -135,6 +145,50 @@ class StackedConvTranspose2d(_Stacked):
 
 #: kernel row (column) of sub-pixel phase p, tap t for a 4x4 stride-2 transposed conv: 3 - p - 2t
 _SUBPIXEL_TAPS = torch.tensor([[3, 1], [2, 0]])
+
+#: On CPU, transposed convolutions to at most this many channels per model (the decoder's last
+#: layer, to the image) run their forward pass as :class:`_TransposedConvCol2im`: oneDNN's kernel
+#: spends ~4 ms on the 34 MFLOP of 32 images there (benchmarks/train_throughput.py).
+COL2IM_MAX_CHANNELS = 3
+
+
+def _transposed_conv_col2im(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+    """:class:`_TransposedConvCol2im`, under autocast in its low precision (as a convolution would run)."""
+    if torch.is_autocast_enabled(x.device.type):
+        dtype = torch.get_autocast_dtype(x.device.type)
+        with torch.autocast(x.device.type, enabled=False):
+            return _TransposedConvCol2im.apply(x.to(dtype), weight.to(dtype), bias.to(dtype))
+    return _TransposedConvCol2im.apply(x, weight, bias)
+
+
+class _TransposedConvCol2im(torch.autograd.Function):
+    """K stacked transposed convolutions (kernel 4, stride 2, padding 1) on CPU: one batched
+    GEMM from each input pixel to its 4x4 output patch, then overlap-add. Input pixel (m, n) with
+    tap (2s+p, 2t+q) lands on output pixel (2(m+s)+p-1, 2(n+t)+q-1), so the overlap-add is four
+    shifted adds. The backward pass is the library's (same gradients as ``conv_transpose2d``)."""
+
+    @staticmethod
+    def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
+        k, i, o = weight.shape[:3]
+        b, _, h, w = x.shape
+        pixels = x.permute(0, 2, 3, 1).reshape(b * h * w, k, i).transpose(0, 1)  # (k, BHW, i); a view if channels-last
+        patches = torch.bmm(pixels, weight.reshape(k, i, o * 16))
+        patches = patches.reshape(k, b, h, w, o, 2, 2, 2, 2).permute(5, 7, 1, 0, 4, 2, 6, 3, 8)  # (s, t, B, k, o, m, p, n, q)
+        out = x.new_zeros(b, k, o, h + 1, 2, w + 1, 2)  # the output padded by 1 pixel per side
+        for s in (0, 1):
+            for t in (0, 1):
+                out[:, :, :, s:s + h, :, t:t + w] += patches[s, t]
+        ctx.save_for_backward(x, weight)
+        return out.reshape(b, k * o, 2 * h + 2, 2 * w + 2)[:, :, 1:-1, 1:-1] + bias.reshape(1, -1, 1, 1)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None]:
+        x, weight = ctx.saved_tensors
+        k, i, o = weight.shape[:3]
+        gx, gw, gb = torch.ops.aten.convolution_backward(
+            grad, x, weight.reshape(k * i, o, 4, 4), [k * o], [2, 2], [1, 1], [1, 1], True, [0, 0], k,
+            list(ctx.needs_input_grad))
+        return gx, None if gw is None else gw.reshape(weight.shape), None if gb is None else gb.reshape(k, o)
 
 
 class StackedLinear(_Stacked):
@@ -177,12 +231,18 @@ class Encoder(nn.Module):
         self.means = StackedLinear(k, 256, latent_dim)
         self.log_var = StackedLinear(k, 256, latent_dim)
 
+    micro_batch: int | None = None  # images per convolution pass (set_conv_micro_batch)
+
+    def convolutions(self, x: Tensor) -> Tensor:
+        # in-place ReLUs: a convolution's backward pass needs its input, not its output
+        h = F.relu_(self.e1(x))
+        h = F.relu_(self.e2(h))
+        h = F.relu_(self.e3(h))
+        return F.relu_(self.e4(h))
+
     def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
         """``(B, K*C, H, W)`` images -> ``(K, B, D)`` means and log-variances."""
-        h = F.relu(self.e1(x))
-        h = F.relu(self.e2(h))
-        h = F.relu(self.e3(h))
-        h = F.relu(self.e4(h))
+        h = in_micro_batches(self.convolutions, x, self.micro_batch)
         k = self.e1.num_models
         h = h.reshape(h.shape[0], k, -1).transpose(0, 1)  # per model: flatten C, H, W
         h = F.relu(self.e5(h))
@@ -203,16 +263,22 @@ class Decoder(nn.Module):
         self.d5 = StackedConvTranspose2d(k, 32, 32, 4, 2, 1)
         self.d6 = StackedConvTranspose2d(k, 32, num_channels, 4, 2, 1)
 
+    micro_batch: int | None = None  # images per convolution pass (set_conv_micro_batch)
+
+    def convolutions(self, h: Tensor) -> Tensor:
+        h = F.relu_(self.d3(h))
+        h = F.relu_(self.d4(h))
+        h = F.relu_(self.d5(h))
+        return self.d6(h)
+
     def forward(self, z: Tensor) -> Tensor:
         """``(K, B, D)`` latents -> ``(B, K*C, H, W)`` logits (no output activation)."""
         h = F.relu(self.d1(z))
         h = F.relu(self.d2(h))
-        k, b = h.shape[:2]
-        h = h.reshape(k, b, 64, self.side, self.side).transpose(0, 1).reshape(b, k * 64, self.side, self.side)
-        h = F.relu(self.d3(h))
-        h = F.relu(self.d4(h))
-        h = F.relu(self.d5(h))
-        return self.d6(h)
+        k, b, s = *h.shape[:2], self.side
+        # model k's units as (64, s, s) maps, laid out channels-last: (B, s, s, k*64) in memory
+        h = h.reshape(k, b, 64, s, s).permute(1, 3, 4, 0, 2).reshape(b, s, s, k * 64).contiguous().permute(0, 3, 1, 2)
+        return in_micro_batches(self.convolutions, h, self.micro_batch)
 
 
 class Discriminator(nn.Module):
@@ -244,6 +310,23 @@ def set_conv_impl(module: nn.Module, impl: str) -> None:
     for m in module.modules():
         if isinstance(m, (StackedConv2d, StackedConvTranspose2d)):
             m.impl = impl
+
+
+def in_micro_batches(layers, x: Tensor, size: int | None) -> Tensor:
+    """``layers(x)``, run over consecutive slices of ``size`` images (all at once if ``None``)."""
+    if size is None or x.shape[0] <= size:
+        return layers(x)
+    return torch.cat([layers(part) for part in x.split(size)])
+
+
+def set_conv_micro_batch(module: nn.Module, images: int | None) -> None:
+    """Run the convolutions of every encoder/decoder in ``module`` over micro-batches of
+    ``images`` images (``None``: the whole batch at once)."""
+    if images is not None and (isinstance(images, bool) or not isinstance(images, int) or images < 1):
+        raise ValueError(f"conv micro-batch must be a positive number of images or None, got {images!r}")
+    for m in module.modules():
+        if isinstance(m, (Encoder, Decoder)):
+            m.micro_batch = images
 
 
 def stacked_layers(module: nn.Module) -> list[_Stacked]:

@@ -27,7 +27,7 @@ from torch import Tensor
 from ..devices import host_to_device
 from .architecture import Discriminator
 from .losses import discriminator_loss, discriminator_tc, permute_dims
-from .vae import GaussianVAE
+from .vae import GaussianVAE, adam
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class FactorVAE(GaussianVAE):
 
     def optimisers(self, lr: float, betas: tuple[float, float], eps: float) -> dict[str, torch.optim.Optimizer]:
         opts = super().optimisers(lr, betas, eps)
-        opts["discriminator"] = torch.optim.Adam(self.discriminator.parameters(), **self.DISCRIMINATOR_ADAM)
+        opts["discriminator"] = adam(self.discriminator.parameters(), **self.DISCRIMINATOR_ADAM)
         return opts
 
     def draw_permutations(self, batch_size: int, generators: Sequence[torch.Generator],

@@ -26,7 +26,8 @@ from .trainer import TrainConfig
 
 def train_batched(configs: Sequence[TrainConfig], dataset: GroundTruthDataset,
                   out_dirs: Sequence[str | Path], *, stop_after: int | None = None,
-                  shards: int | None = None, conv_impl: str | None = None) -> list[dict[str, Any]]:
+                  shards: int | None = None, conv_impl: str | None = None,
+                  conv_micro_batch: int | None | str = "auto") -> list[dict[str, Any]]:
     """Train every config into its own folder; returns the records in order.
 
     All configs must share the method and every setting except ``seed`` and
@@ -35,10 +36,11 @@ def train_batched(configs: Sequence[TrainConfig], dataset: GroundTruthDataset,
     ``shards``: how many stacked networks the models are split into, stepped
     concurrently by single-threaded workers (default: one per model on CPU, a
     single grouped network on GPU); ``conv_impl``: ``"grouped"`` or ``"matmul"``
-    convolutions (default :data:`~disentangle.training.engine.DEFAULT_CONV_IMPL`).
-    Both change float rounding only.
+    convolutions (default :data:`~disentangle.training.engine.DEFAULT_CONV_IMPL`);
+    ``conv_micro_batch``: images per convolution pass (``"auto"``: 32 on CPU, the
+    whole batch on GPU; ``None``: the whole batch). All three change float rounding only.
     """
     if not configs:
         raise ValueError("train_batched needs at least one config")
     return run_stack(list(configs), dataset, [Path(d) for d in out_dirs], stop_after=stop_after, shards=shards,
-                     conv_impl=conv_impl)
+                     conv_impl=conv_impl, conv_micro_batch=conv_micro_batch)

@@ -33,7 +33,7 @@ from ..data.base import GroundTruthDataset
 from ..devices import host_to_device, resolve_device
 from ..io import atomic_path, atomic_write_json, atomic_write_text
 from ..models import GaussianVAE, build_stacked_model
-from ..models.architecture import set_conv_impl
+from ..models.architecture import set_conv_impl, set_conv_micro_batch
 from .saved_model import save_model
 from .trainer import TrainConfig, derive_seeds, read_results
 
@@ -49,7 +49,7 @@ class TrainingStopped(RuntimeError):
 
 def run_stack(configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_dirs: Sequence[Path], *,
               stop_after: int | None = None, shards: int | None = None,
-              conv_impl: str | None = None) -> list[dict[str, Any]]:
+              conv_impl: str | None = None, conv_micro_batch: int | None | str = "auto") -> list[dict[str, Any]]:
     """Train (or resume, or just read back) every run; finished runs are skipped."""
     if len(configs) != len(out_dirs):
         raise ValueError(f"{len(configs)} configs but {len(out_dirs)} output folders")
@@ -62,7 +62,7 @@ def run_stack(configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_d
     todo = [i for i, r in enumerate(results) if r is None]
     if todo:
         stack = Stack([configs[i] for i in todo], dataset, [out_dirs[i] for i in todo], shards=shards,
-                      conv_impl=conv_impl)
+                      conv_impl=conv_impl, conv_micro_batch=conv_micro_batch)
         for i, record in zip(todo, stack.run(stop_after)):
             results[i] = record
     return results  # type: ignore[return-value]
@@ -133,6 +133,14 @@ def default_shards(num_models: int, device: torch.device) -> int:
 DEFAULT_CONV_IMPL = "grouped"
 
 
+def default_conv_micro_batch(device: torch.device) -> int | None:
+    """Images per convolution pass unless ``conv_micro_batch`` says otherwise
+    (``models/architecture.py``). On CPU, 32 (of the 64): measured 1.01-1.06x per model
+    over whole-batch passes on 2 cores (benchmarks/train_throughput.py); on GPUs the
+    whole batch, which fills the device."""
+    return 32 if device.type == "cpu" else None
+
+
 def use_deterministic_kernels(device: torch.device) -> None:
     """Same seed + same device => same numbers: on CUDA, cuDNN may otherwise pick
     non-deterministic convolution algorithms (measured: the same run twice then
@@ -163,12 +171,15 @@ class Stack:
     """K runs of one method advancing together; see the module docstring.
 
     The K models are split into ``shards`` stacked networks (default
-    :func:`default_shards`), stepped concurrently by worker threads. The split
-    changes only the float rounding, never which numbers a model sees.
+    :func:`default_shards`), stepped concurrently by worker threads; their
+    convolutions run over micro-batches of ``conv_micro_batch`` images (default
+    :func:`default_conv_micro_batch`; ``None``: the whole batch). Neither changes
+    which numbers a model sees, only the float rounding.
     """
 
     def __init__(self, configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_dirs: Sequence[Path],
-                 shards: int | None = None, conv_impl: str | None = None):
+                 shards: int | None = None, conv_impl: str | None = None,
+                 conv_micro_batch: int | None | str = "auto"):
         _check_stackable(configs)
         self.configs, self.dataset, self.out_dirs = list(configs), dataset, list(out_dirs)
         c = self.configs[0]
@@ -178,6 +189,8 @@ class Stack:
         self.device = resolve_device(c.device)
         use_deterministic_kernels(self.device)
         self.conv_impl = DEFAULT_CONV_IMPL if conv_impl is None else conv_impl
+        self.conv_micro_batch = (default_conv_micro_batch(self.device) if conv_micro_batch == "auto"
+                                 else conv_micro_batch)
         seeds = [derive_seeds(cfg.seed) for cfg in self.configs]
         self.data_rngs = [np.random.RandomState(s[0]) for s in seeds]
         self.eval_seeds = [s[1] for s in seeds]
@@ -206,6 +219,7 @@ class Stack:
                                     latent_dim=c.latent_dim, encoder_kernel=c.encoder_kernel)
         model.init_weights([self.generators[k] for k in models])
         set_conv_impl(model, self.conv_impl)
+        set_conv_micro_batch(model, self.conv_micro_batch)
         model.to(self.device)
         return Shard(models, model, model.optimisers(c.lr, c.betas, c.eps),
                      {p: n for n, p in model.named_parameters()})
@@ -404,7 +418,9 @@ class Stack:
                         pieces = [st["optimisers"][name].get(shard.param_names[p]) for st in own]
                         if pieces[0] is None:
                             continue
-                        opt.state[p] = {n: t.clone() if t.dim() == 0 else torch.cat([pc[n] for pc in pieces]).to(p.device)
+                        # Adam's step count is shared; fused Adam keeps it on the parameters' device
+                        opt.state[p] = {n: (t.clone().to(p.device) if group.get("fused") else t.clone()) if t.dim() == 0
+                                        else torch.cat([pc[n] for pc in pieces]).to(p.device)
                                         for n, t in pieces[0].items()}
         for k, st in enumerate(states):
             _set_rng_state(self.data_rngs[k], st["data_rng"])
