@@ -7,8 +7,9 @@ machine slows all of them alike); the median round is reported:
   (b) K=1     — the project's training engine (the step ``train`` runs)
   (c) K=...   — ``train_batched``'s engine with the device's defaults. On CPU
                 that is one network per model, stepped by one single-threaded
-                worker per core, plus ``shards=1`` (all K in one network on all
-                threads) and ``shards=2`` for comparison. ``--impls`` adds the
+                worker per core, with convolutions over micro-batches of 32
+                images; for comparison, ``shards=1`` (all K in one network on all
+                threads) and whole-batch convolutions. ``--impls`` adds the
                 other convolution implementation (grouped convolutions vs
                 im2col + batched GEMM, ``models/architecture.py``) at each K.
                 On CUDA, at the largest K, two matmul variants: "fixed batch"
@@ -22,7 +23,15 @@ machine slows all of them alike); the median round is reported:
                 the float32 plain loop.
 
 Each setup draws its batches from the dataset (procedural dSprites if
-available, else uniform-noise images) like training does. Printed: wall
+available, else uniform-noise images) like training does.
+
+The allocator is pinned first (glibc: blocks up to 32 MiB come from the heap,
+which is not trimmed): with glibc's default thresholds a whole-batch step's
+multi-MiB activation buffers go back to the OS after every step and are
+page-faulted in again, so the plain loop runs 25-30% slower and its speed depends
+on what ran before it in the process (measured on 2 cores: 15 vs 21
+model-steps/s). Pinned, every setup meets the same allocator and the ratios
+measure the arithmetic; ``--default-malloc`` skips this. Printed: wall
 model-steps/s, the ratio to (a), model-steps per CPU-second (less sensitive to
 other processes), peak RSS (CPU) or peak GPU memory (CUDA), and on CUDA the
 seconds per model and models per hour at 300,000 steps (the paper's length).
@@ -34,6 +43,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import ctypes
 import resource
 import statistics
 import tempfile
@@ -109,12 +119,13 @@ def plain_setup(dataset, device: torch.device, bf16: bool = False):
 
 def stack_setup(dataset, k: int, root: Path, device: torch.device, shards: int | None = None,
                 conv_impl: str | None = None, fixed_batch: bool = False, tf32_matmul: bool = False,
-                precision: str = "fp32"):
+                precision: str = "fp32", conv_micro_batch: int | None | str = "auto"):
     """``train_batched``'s step for K beta-VAEs (``tf32_matmul``: allow TF32 GEMMs during its steps)."""
     configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device=str(device), progress=False,
                            precision=precision) for s in range(k)]
-    stack = Stack(configs, dataset, [root / f"k{k}-{shards}-{conv_impl}-{fixed_batch}-{tf32_matmul}-{precision}-{s}"
-                                     for s in range(k)], shards=shards, conv_impl=conv_impl)
+    name = f"k{k}-{shards}-{conv_impl}-{fixed_batch}-{tf32_matmul}-{precision}-{conv_micro_batch}"
+    stack = Stack(configs, dataset, [root / f"{name}-{s}" for s in range(k)], shards=shards, conv_impl=conv_impl,
+                  conv_micro_batch=conv_micro_batch)
     if fixed_batch:
         x, c = stack.next_batch(), dataset.observation_shape[2]
         stack.batch = lambda models, rngs: x[:, models.start * c:models.stop * c]
@@ -140,7 +151,7 @@ def setups_for(device: torch.device, dataset, ks: list[int], impls: list[str], r
             setups[f"    K={k}, bf16"] = stack_setup(dataset, k, root, device, precision="bf16")
         if device.type == "cpu":
             setups[f"    K={k}, shards=1"] = stack_setup(dataset, k, root, device, shards=1)
-            setups[f"    K={k}, shards=2"] = stack_setup(dataset, k, root, device, shards=2)
+            setups[f"    K={k}, whole-batch convs"] = stack_setup(dataset, k, root, device, conv_micro_batch=None)
         for impl in impls:
             if impl != DEFAULT_CONV_IMPL:
                 setups[f"    K={k}, {impl} convs"] = stack_setup(dataset, k, root, device, conv_impl=impl)
@@ -151,6 +162,16 @@ def setups_for(device: torch.device, dataset, ks: list[int], impls: list[str], r
         setups[f"    K={k}, matmul, TF32 GEMMs"] = stack_setup(dataset, k, root, device, conv_impl="matmul",
                                                               tf32_matmul=True)
     return setups
+
+
+def pin_malloc_thresholds() -> bool:
+    """glibc only: serve blocks up to 32 MiB from the heap and never trim it (see the module docstring)."""
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return False
+    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
+    return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
 
 
 def synchronize(device: torch.device) -> None:
@@ -175,7 +196,9 @@ def main() -> None:
     parser.add_argument("--ks", type=int, nargs="+", default=None, help="batch sizes K (cpu 4 8 16, cuda 32 128 256)")
     parser.add_argument("--impls", nargs="+", default=None, choices=CONV_IMPLS,
                         help="convolution implementations timed at each K (cpu: grouped; cuda: both)")
+    parser.add_argument("--default-malloc", action="store_true", help="keep glibc's default malloc thresholds")
     args = parser.parse_args()
+    allocator = "default" if args.default_malloc else ("pinned" if pin_malloc_thresholds() else "default (not glibc)")
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
     args.steps = args.steps or (40 if gpu else 4)
@@ -190,7 +213,7 @@ def main() -> None:
     where = (f"cuda ({torch.cuda.get_device_name(device)}; cudnn.allow_tf32={torch.backends.cudnn.allow_tf32}, "
              f"matmul precision {torch.get_float32_matmul_precision()})" if gpu
              else f"cpu ({torch.get_num_threads()} torch threads)")
-    print(f"device: {where}, torch {torch.__version__}, "
+    print(f"device: {where}, torch {torch.__version__}, malloc thresholds: {allocator}, "
           f"data: {dataset.label}, 64x64 batch 64, {args.rounds} rounds x {args.steps} steps", flush=True)
 
     wall = {name: [] for name in setups}
