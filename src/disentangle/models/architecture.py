@@ -153,7 +153,8 @@ COL2IM_MAX_CHANNELS = 3
 
 
 def _transposed_conv_col2im(x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
-    """:class:`_TransposedConvCol2im`, under autocast in its low precision (as a convolution would run)."""
+    """:class:`_TransposedConvCol2im`; under autocast its GEMMs run in the low precision, as a
+    convolution's would."""
     if torch.is_autocast_enabled(x.device.type):
         dtype = torch.get_autocast_dtype(x.device.type)
         with torch.autocast(x.device.type, enabled=False):
@@ -165,16 +166,17 @@ class _TransposedConvCol2im(torch.autograd.Function):
     """K stacked transposed convolutions (kernel 4, stride 2, padding 1) on CPU: one batched
     GEMM from each input pixel to its 4x4 output patch, then overlap-add. Input pixel (m, n) with
     tap (2s+p, 2t+q) lands on output pixel (2(m+s)+p-1, 2(n+t)+q-1), so the overlap-add is four
-    shifted adds. The backward pass is the library's (same gradients as ``conv_transpose2d``)."""
+    shifted adds, accumulated in float32 (the output is float32 under autocast too). The backward
+    pass is the library's (same gradients as ``conv_transpose2d``)."""
 
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
         k, i, o = weight.shape[:3]
         b, _, h, w = x.shape
         pixels = x.permute(0, 2, 3, 1).reshape(b * h * w, k, i).transpose(0, 1)  # (k, BHW, i); a view if channels-last
-        patches = torch.bmm(pixels, weight.reshape(k, i, o * 16))
+        patches = torch.bmm(pixels, weight.reshape(k, i, o * 16)).float()
         patches = patches.reshape(k, b, h, w, o, 2, 2, 2, 2).permute(5, 7, 1, 0, 4, 2, 6, 3, 8)  # (s, t, B, k, o, m, p, n, q)
-        out = x.new_zeros(b, k, o, h + 1, 2, w + 1, 2)  # the output padded by 1 pixel per side
+        out = x.new_zeros(b, k, o, h + 1, 2, w + 1, 2, dtype=torch.float32)  # padded by 1 pixel per side
         for s in (0, 1):
             for t in (0, 1):
                 out[:, :, :, s:s + h, :, t:t + w] += patches[s, t]
@@ -186,7 +188,7 @@ class _TransposedConvCol2im(torch.autograd.Function):
         x, weight = ctx.saved_tensors
         k, i, o = weight.shape[:3]
         gx, gw, gb = torch.ops.aten.convolution_backward(
-            grad, x, weight.reshape(k * i, o, 4, 4), [k * o], [2, 2], [1, 1], [1, 1], True, [0, 0], k,
+            grad.to(x.dtype), x, weight.reshape(k * i, o, 4, 4), [k * o], [2, 2], [1, 1], [1, 1], True, [0, 0], k,
             list(ctx.needs_input_grad))
         return gx, None if gw is None else gw.reshape(weight.shape), None if gb is None else gb.reshape(k, o)
 
