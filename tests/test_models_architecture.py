@@ -203,3 +203,17 @@ def test_cpu_transposed_conv_to_the_image_runs_as_gemm_plus_overlap_add(models, 
         tol = 1e-5 if precision == "fp32" else 2e-2
         for a, r in zip((out, *grads), (ref, *ref_grads)):
             assert torch.allclose(a.detach().float(), r.detach().float(), rtol=tol, atol=tol * float(r.detach().abs().max()))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_encoder_activations_are_channels_last(channels):
+    """e2-e4 (and the decoder's d3-d6) see channels-last activations, also from 1-channel images."""
+    model = build_stacked_model("beta_vae", [{}], num_channels=channels)
+    model.init_weights(_gens(0))
+    seen = []
+    for layer in (model.encoder.e2, model.encoder.e3, model.encoder.e4, model.decoder.d3, model.decoder.d4,
+                  model.decoder.d5, model.decoder.d6):
+        layer.register_forward_pre_hook(lambda m, args: seen.append(args[0].is_contiguous(memory_format=torch.channels_last)))
+    x = torch.rand(4, channels, 64, 64).contiguous(memory_format=torch.channels_last)
+    model(x, step=0, generators=_gens(1))
+    assert seen == [True] * 7

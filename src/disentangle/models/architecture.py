@@ -236,8 +236,9 @@ class Encoder(nn.Module):
     micro_batch: int | None = None  # images per convolution pass (set_conv_micro_batch)
 
     def convolutions(self, x: Tensor) -> Tensor:
-        # in-place ReLUs: a convolution's backward pass needs its input, not its output
-        h = F.relu_(self.e1(x))
+        # in-place ReLUs: a convolution's backward pass needs its input, not its output.
+        # From one image channel the layout is ambiguous and e1 returns NCHW: make it channels-last
+        h = F.relu_(self.e1(x).contiguous(memory_format=torch.channels_last))
         h = F.relu_(self.e2(h))
         h = F.relu_(self.e3(h))
         return F.relu_(self.e4(h))
