@@ -78,8 +78,10 @@ def test_matmul_convolutions_change_only_rounding(tmp_path):
 
 
 def test_conv_micro_batches_change_only_rounding(tmp_path):
-    """CPU default: convolutions over 32 images at a time; any split trains the same models."""
+    """CPU default: float32 convolutions over 32 images at a time; any split trains the same models."""
     assert Stack([_config("beta_vae", {"beta": 1}, seed=0)], DATA, [tmp_path / "d"]).conv_micro_batch == 32
+    bf16 = _config("beta_vae", {"beta": 1}, seed=0, precision="bf16")
+    assert Stack([bf16], DATA, [tmp_path / "e"]).conv_micro_batch is None
     configs = [_config("factor_vae", {"gamma": v}, seed=s, steps=4) for v, s in [(10, 0), (30, 1)]]
     train_batched(configs, DATA, [tmp_path / f"whole{k}" for k in range(2)], conv_micro_batch=None)
     train_batched(configs, DATA, [tmp_path / f"split{k}" for k in range(2)], conv_micro_batch=3)  # 8 = 3+3+2
