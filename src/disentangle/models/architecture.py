@@ -21,9 +21,9 @@ transposed convolutions in sub-pixel form).
 Convolutional activations are channels-last in memory (the decoder's too), and
 the convolutions may run over micro-batches of the batch (:func:`set_conv_micro_batch`):
 only per-image layers are split, so dense layers, latents and losses still see
-the whole batch and the numbers change only by float rounding. On a CPU both
-are faster: oneDNN then converts no layouts, and a pass's buffers stay small
-(benchmarks/train_throughput.py).
+the whole batch and the numbers change only by float rounding. Channels-last
+spares oneDNN its layout conversions; micro-batches keep a pass's buffers small
+(``training.engine.default_conv_micro_batch`` says when that pays).
 
 Initialisation follows TF1 ``tf.layers`` defaults: Glorot-uniform kernels and
 zero biases (study.md §2.3), drawn per model from that model's own

@@ -38,7 +38,8 @@ def train_batched(configs: Sequence[TrainConfig], dataset: GroundTruthDataset,
     single grouped network on GPU); ``conv_impl``: ``"grouped"`` or ``"matmul"``
     convolutions (default :data:`~disentangle.training.engine.DEFAULT_CONV_IMPL`);
     ``conv_micro_batch``: images per convolution pass (``"auto"``:
-    :func:`~disentangle.training.engine.default_conv_micro_batch`; ``None``: the whole batch). All three change float rounding only.
+    :func:`~disentangle.training.engine.default_conv_micro_batch`; ``None``: the
+    whole batch). All three change float rounding only.
     """
     if not configs:
         raise ValueError("train_batched needs at least one config")
