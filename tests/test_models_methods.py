@@ -140,3 +140,12 @@ def test_factor_vae_discriminator_uses_leaky_relu_0_2():
     out = disc(z)
     assert torch.allclose(out, manual(0.2), atol=1e-5)
     assert not torch.allclose(out, manual(0.01), atol=1e-5)
+
+
+def test_adam_is_fused_where_torch_has_the_kernel_and_plain_elsewhere():
+    from disentangle.models.vae import adam
+
+    cpu = adam([torch.nn.Parameter(torch.zeros(3))], lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
+    assert cpu.param_groups[0]["fused"] is True
+    meta = adam([torch.nn.Parameter(torch.zeros(3, device="meta"))], lr=1e-4, betas=(0.9, 0.999), eps=1e-8)
+    assert not meta.param_groups[0]["fused"] and meta.param_groups[0]["lr"] == 1e-4

@@ -40,9 +40,12 @@ class LossParts:
 
 
 def adam(params, *, lr: float, betas: tuple[float, float], eps: float) -> torch.optim.Adam:
-    """PyTorch's Adam in its fused form: one kernel per parameter tensor instead of a dozen
-    (on CPU 0.6 vs 2.8 ms per step for the 690k VAE weights); the same update up to float rounding."""
-    return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=True)
+    """PyTorch's Adam, fused on CPU and CUDA (torch >= 2.4): one kernel per parameter tensor
+    instead of a dozen (on CPU 0.6 vs 2.8 ms per step for the 690k VAE weights), the same update
+    up to float rounding. Other devices (e.g. MPS) get the plain form."""
+    params = list(params)
+    fused = all(p.device.type in ("cpu", "cuda") for p in params)
+    return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=fused)
 
 
 class GaussianVAE(nn.Module):
