@@ -75,7 +75,7 @@ class Backend:
                         n_jobs=torch.get_num_threads(), overrides=overrides)
 
     def resolved_device(self, device: str) -> str:
-        from ..training.trainer import resolve_device
+        from ..devices import resolve_device
 
         return str(resolve_device(device))
 

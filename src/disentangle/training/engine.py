@@ -421,8 +421,9 @@ class Stack:
                         pieces = [st["optimisers"][name].get(shard.param_names[p]) for st in own]
                         if pieces[0] is None:
                             continue
-                        # Adam's step count is shared; fused Adam keeps it on the parameters' device
-                        opt.state[p] = {n: (t.clone().to(p.device) if group.get("fused") else t.clone()) if t.dim() == 0
+                        # Adam's step count is shared (fused Adam keeps it on the parameters' device)
+                        step_device = p.device if group.get("fused") else torch.device("cpu")
+                        opt.state[p] = {n: t.to(step_device, copy=True) if t.dim() == 0
                                         else torch.cat([pc[n] for pc in pieces]).to(p.device)
                                         for n, t in pieces[0].items()}
         for k, st in enumerate(states):

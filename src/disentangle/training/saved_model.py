@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..devices import resolve_device
 from ..io import atomic_path, atomic_write_json
 from ..models import GaussianVAE, build_stacked_model
 
@@ -107,8 +108,6 @@ class TrainedModel:
 
 def load_model(folder: str | Path, device: str | torch.device | None = None) -> TrainedModel:
     """Load a model folder written by training; ``device`` None picks cuda > mps > cpu."""
-    from .trainer import resolve_device
-
     folder = Path(folder)
     config_path = folder / "config.json"
     if not config_path.exists():

@@ -16,7 +16,6 @@ import numpy as np
 import torch
 
 from ..data.base import GroundTruthDataset
-from ..devices import resolve_device  # noqa: F401  (re-exported)
 from ..models import method_config
 
 
