@@ -179,3 +179,12 @@ def test_chapter_parameters_merge_shared_and_section():
     assert injected["scale"] == "ci" and injected["params_file"] == str(p.path)
     for k, v in p.chapters[name].items():
         assert injected[k] == v
+
+
+def test_learning_rate_written_as_yaml_text_gets_a_hint(tmp_project):
+    path = tmp_project(lambda d: d["study"]["training"].update(lr=0.001))
+    assert params.load(path).study["training"]["lr"] == 0.001
+    path.write_text(path.read_text().replace("lr: 0.001", "lr: 1e-3"))
+    msg = _error(path)
+    assert "study.training.lr: wrong type: expected float, got str ('1e-3')" in msg and "write 0.001" in msg
+    assert "study.training.lr: must be > 0" in _error(tmp_project(lambda d: d["study"]["training"].update(lr=0)))

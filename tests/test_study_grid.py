@@ -122,3 +122,49 @@ def test_evaluation_settings_change_the_config_but_not_the_model_folder():
     assert reps.eval_hash == base.eval_hash and reps.config_hash != base.config_hash
     # metric order is irrelevant
     assert _run(evaluation={"metrics": ["dci", "mig"]}).config_hash == base.config_hash
+
+
+def test_learning_rate_and_capacity_ramp_are_hashed_only_when_not_the_reference():
+    from disentangle.study.backend import Backend
+
+    base = _run()
+    assert _run(training={"lr": 1e-4}).train_hash == base.train_hash  # earlier runs keep their folders
+    fast = _run(training={"lr": 1e-3})
+    assert fast.train_hash != base.train_hash
+    assert Backend().train_config(fast, "cpu").lr == 1e-3 and Backend().train_config(base, "cpu").lr == 1e-4
+    # the capacity ramp is AnnealedVAE's alone: other methods keep their hash
+    assert _run(training={"annealed_vae_iteration_threshold": 500}).train_hash == base.train_hash
+    annealed = _run(method="annealed_vae", value=25)
+    ramped = _run(method="annealed_vae", value=25, training={"annealed_vae_iteration_threshold": 500})
+    assert ramped.train_hash != annealed.train_hash
+    assert Backend().train_config(ramped, "cpu").hyperparams == {"c_max": 25.0, "iteration_threshold": 500}
+    assert Backend().train_config(annealed, "cpu").hyperparams == {"c_max": 25.0}
+
+
+def test_auto_precision_resolves_by_the_hardware_before_hashing(tmp_path, monkeypatch):
+    from disentangle import devices
+
+    study = _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "values": {"beta_vae": [4]},
+                              "seeds": [0], "training": {"precision": "auto"}})
+    for native, expected in ((True, "bf16"), (False, "fp32")):
+        monkeypatch.setattr(devices, "native_bf16", lambda device, native=native: native)
+        assert study.training["precision"] == expected
+        run = study.runs(lambda name, source, root: source)[0]
+        assert run.training["precision"] == expected
+        assert run.train_hash == make_run("dsprites", run.dataset_source, "beta_vae", 4, 0,
+                                          {**study.training, "precision": expected}, study.evaluation).train_hash
+    with pytest.raises(ValueError, match="must be resolved first"):
+        make_run("dsprites", "procedural", "beta_vae", 4, 0, {**TRAINING, "precision": "auto"}, EVALUATION)
+
+
+def test_native_bf16_follows_the_cpu_probes(monkeypatch):
+    import torch
+
+    from disentangle import devices
+
+    for avx512, amx, expected in ((True, False, True), (False, True, True), (False, False, False)):
+        monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512: v, raising=False)
+        monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
+        assert devices.native_bf16("cpu") is expected
+        assert devices.resolve_precision("auto", "cpu") == ("bf16" if expected else "fp32")
+    assert devices.resolve_precision("fp32", "cpu") == "fp32"

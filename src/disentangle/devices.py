@@ -16,6 +16,31 @@ def resolve_device(device: str | torch.device) -> torch.device:
     return torch.device("cpu")
 
 
+def native_bf16(device: str | torch.device) -> bool:
+    """Whether ``device`` computes bfloat16 natively, so mixed precision pays:
+    CUDA GPUs that support it, CPUs with AVX-512-BF16 or AMX (1.7x here,
+    benchmarks/train_throughput.py; AVX2-only CPUs emulate it, several times slower)."""
+    device = resolve_device(device)
+    if device.type == "cuda":
+        return bool(torch.cuda.is_bf16_supported())
+    if device.type != "cpu":
+        return False
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    try:
+        return any(bool(check()) for check in checks if check is not None)
+    except RuntimeError:  # a torch build without these probes: be safe
+        return False
+
+
+def resolve_precision(precision: str, device: str | torch.device) -> str:
+    """``"auto"`` → ``"bf16"`` where :func:`native_bf16` holds for ``device``, else ``"fp32"``;
+    ``"fp32"`` and ``"bf16"`` are returned unchanged."""
+    if precision != "auto":
+        return precision
+    return "bf16" if native_bf16(device) else "fp32"
+
+
 def host_to_device(tensor: torch.Tensor, device: torch.device) -> torch.Tensor:
     """A freshly made CPU tensor on ``device``; to CUDA through pinned memory
     without blocking, so the host can prepare the next step while the GPU works.

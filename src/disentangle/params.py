@@ -187,8 +187,12 @@ STUDY_SCHEMA: Schema = {
         "log_every": Field(int, 1000, _range(1)),
         "checkpoint_every": Field(int, 10_000, _range(1)),
         "models_per_batch": Field(int, 1, _range(1), "batched multi-model training: models trained in one step"),
-        "precision": Field(str, "fp32", _one_of("fp32", "bf16"),
-                           "fp32 = the reference; bf16 = mixed-precision encoder/decoder (TrainConfig.precision)"),
+        "lr": Field(float, 1e-4, _range(0, lo_open=True), "Adam learning rate (study.md §2.4: 0.0001)"),
+        "annealed_vae_iteration_threshold": Field(
+            int, 100_000, _range(1), "AnnealedVAE: global step at which the capacity reaches c_max (study.md §1.3)"),
+        "precision": Field(str, "fp32", _one_of("fp32", "bf16", "auto"),
+                           "fp32 = the reference; bf16 = mixed-precision encoder/decoder (TrainConfig.precision); "
+                           "auto = bf16 where the device computes it natively (devices.resolve_precision), else fp32"),
     },
     "evaluation": {
         "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),
@@ -263,7 +267,11 @@ def _apply_schema(section: Any, schema: Schema, prefix: str, errors: list[str]) 
             out[key] = None
             continue
         if not _type_ok(value, spec.type):
-            errors.append(f"{dotted}: wrong type: expected {_type_name(spec.type)}, got {type(value).__name__} ({value!r})")
+            hint = ""
+            if float in (spec.type if isinstance(spec.type, tuple) else (spec.type,)) and isinstance(value, str):
+                hint = " (YAML reads numbers like 1e-3 as text: write 0.001 or 1.0e-3)"
+            errors.append(f"{dotted}: wrong type: expected {_type_name(spec.type)}, got {type(value).__name__} "
+                          f"({value!r}){hint}")
             continue
         if spec.check is not None:
             msg = spec.check(value)

@@ -35,7 +35,11 @@ class Backend:
         from ..training import TrainConfig
 
         t = run.training
-        return TrainConfig(method=run.method, hyperparams={run.hyperparameter: run.value}, seed=run.seed,
+        hyperparams = {run.hyperparameter: run.value}
+        threshold = int(t.get("annealed_vae_iteration_threshold", 100_000))
+        if run.method == "annealed_vae" and threshold != 100_000:  # the config's default is the reference's
+            hyperparams["iteration_threshold"] = threshold
+        return TrainConfig(method=run.method, hyperparams=hyperparams, seed=run.seed, lr=float(t.get("lr", 1e-4)),
                            steps=t["steps"], batch_size=t["batch_size"], latent_dim=t["latent_dim"],
                            encoder_kernel=t["encoder_kernel"], log_every=t["log_every"],
                            checkpoint_every=t["checkpoint_every"], eval_batches=t["eval_batches"],

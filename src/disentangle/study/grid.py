@@ -16,9 +16,10 @@ Run identity (documented decision)
   its resolved source (``file`` / ``procedural``; ``auto`` is resolved first),
   method, hyperparameter and value, seed, and the training settings steps,
   batch_size, latent_dim, encoder_kernel, factor_vae_double_step,
-  eval_batches, plus :data:`RUN_PROTOCOL`; ``precision`` only when it is not
-  the reference's "fp32" (so fp32 runs keep the hashes they had before the
-  setting existed).
+  eval_batches, plus :data:`RUN_PROTOCOL`; ``precision``, ``lr`` and (for
+  AnnealedVAE) ``annealed_vae_iteration_threshold`` only when they differ from
+  the reference's (fp32, 1e-4, 100,000), so runs keep the hashes they had before
+  the settings existed. ``precision: auto`` is resolved first (``Study.training``).
 * ``eval_hash`` covers the evaluation: metric settings and metric configs
   (plus :data:`RUN_PROTOCOL`); ``config_hash`` = hash of both plus the list of
   representations: the run's full config.
@@ -50,6 +51,9 @@ RUNS_PER_DATASET = 1800
 RUNS_PER_METHOD = 300
 RUNS_PER_VALUE = 50
 
+#: the reference's learning rate and AnnealedVAE capacity ramp (study.md §2.4, §1.3)
+REFERENCE_LR = 1e-4
+REFERENCE_ANNEAL_THRESHOLD = 100_000
 #: training settings that change the trained numbers (hashed)
 HASHED_TRAINING = ("steps", "batch_size", "latent_dim", "encoder_kernel", "factor_vae_double_step", "eval_batches")
 
@@ -138,8 +142,17 @@ def make_run(dataset: str, dataset_source: str, method: str, value: float, seed:
     train_part = {"protocol": RUN_PROTOCOL, "dataset": dataset, "dataset_source": dataset_source,
                   "method": method, "hyperparameter": hp, "value": value, "seed": seed,
                   "training": {k: training[k] for k in HASHED_TRAINING}}
-    if training.get("precision", "fp32") != "fp32":  # hashed only when set: fp32 runs keep their hashes
+    # settings added after runs existed are hashed only when they differ from the
+    # reference's, so earlier runs keep their hashes
+    if training.get("precision", "fp32") != "fp32":
+        if training["precision"] not in ("fp32", "bf16"):
+            raise ValueError(f"precision {training['precision']!r} must be resolved first (Study.training)")
         train_part["training"]["precision"] = training["precision"]
+    if float(training.get("lr", REFERENCE_LR)) != REFERENCE_LR:
+        train_part["training"]["lr"] = float(training["lr"])
+    threshold = int(training.get("annealed_vae_iteration_threshold", REFERENCE_ANNEAL_THRESHOLD))
+    if method == "annealed_vae" and threshold != REFERENCE_ANNEAL_THRESHOLD:
+        train_part["training"]["annealed_vae_iteration_threshold"] = threshold
     eval_part = {"protocol": RUN_PROTOCOL, "settings": evaluation["settings"],
                  "metrics": sorted(evaluation["metrics"])}
     if evaluation.get("sampled_metrics") is not None:
@@ -180,7 +193,14 @@ class Study:
 
     @property
     def training(self) -> dict[str, Any]:
-        return self.params.study["training"]
+        """The params' training section with ``precision: auto`` resolved for this
+        study's device (the resolved precision is part of the runs' identity)."""
+        training = dict(self.params.study["training"])
+        if training.get("precision") == "auto":
+            from ..devices import resolve_precision  # imports torch: only when needed
+
+            training["precision"] = resolve_precision("auto", self.device)
+        return training
 
     @property
     def evaluation(self) -> dict[str, Any]:

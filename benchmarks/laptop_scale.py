@@ -1,0 +1,233 @@
+"""What buys learning per CPU-second? The measurements behind params/default.yaml (issue 13).
+
+Trains a panel of models on procedural dSprites (β-VAE at β = 1, 4, 16, FactorVAE,
+DIP-VAE-I, β-TCVAE and AnnealedVAE, seed 0) once per *arm* — a setting of the knobs
+the laptop scale may change: learning rate, batch size, precision and AnnealedVAE's
+capacity schedule — and records, after 250 / 500 / 1k / 2k / 4k parameter updates:
+
+- reconstruction and KL (nats, mean over ``--eval-batches`` batches of the model's
+  evaluation stream, as the trainer's final record), the share of the H·W·C·ln 2
+  know-nothing baseline, and active dimensions (Var_x E[z_j|x] > 0.01);
+- MIG, DCI disentanglement and the FactorVAE score of the mean representation
+  (``settings="fast"``, the sample sizes below, the study's evaluation seeds);
+- the wall-clock training seconds spent so far (one model per process, both cores).
+
+FactorVAE's milestones count updates, so they hold with or without the reference's
+double step (which gives ``steps / 2`` updates, study.md §1.4): the double step only
+decides how many global steps buy those updates. AnnealedVAE's capacity reaches
+``c_max`` at ``iteration_threshold`` global steps (paper: 100,000 of 300,000); the
+arms ``*-anneal-paper`` keep that, the others scale it to a third of the arm's run.
+
+Each finished (arm, model) row set is appended to ``--out`` (CSV) as it comes, so
+a killed run resumes where it stopped (finished models are skipped). ``--report``
+prints the tables from the CSV: learning per arm and milestone, the cost of each
+knob as a ratio to the reference arm in the same file, and how well each arm's
+ordering of the panel matches the longest run's (Spearman over the panel, per score).
+
+    python benchmarks/laptop_scale.py [--arms lr1e-3 lr1e-4 ...] [--out FILE]
+    python benchmarks/laptop_scale.py --report [--out FILE]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+import os
+import platform
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+MILESTONES = (250, 500, 1000, 2000, 4000)
+#: the panel (method, hyperparameters): one model each, seed 0
+PANEL = (
+    ("beta_vae", {"beta": 1.0}), ("beta_vae", {"beta": 4.0}), ("beta_vae", {"beta": 16.0}),
+    ("factor_vae", {"gamma": 30.0}), ("dip_vae_i", {"lambda_od": 10.0}),
+    ("beta_tc_vae", {"beta": 4.0}), ("annealed_vae", {"c_max": 25.0}),
+)
+#: arm → knobs; ``anneal``: "relative" (threshold = a third of the arm's updates) or "paper" (100k)
+ARMS = {
+    "lr1e-4": dict(lr=1e-4, batch_size=64, precision="bf16", updates=2000, anneal="relative"),
+    "lr3e-4": dict(lr=3e-4, batch_size=64, precision="bf16", updates=2000, anneal="relative"),
+    "lr1e-3": dict(lr=1e-3, batch_size=64, precision="bf16", updates=4000, anneal="relative"),
+    "lr1e-3-b32": dict(lr=1e-3, batch_size=32, precision="bf16", updates=4000, anneal="relative"),
+    "lr1e-3-anneal-paper": dict(lr=1e-3, batch_size=64, precision="bf16", updates=2000, anneal="paper",
+                                only=("annealed_vae",)),
+    "lr1e-3-fp32": dict(lr=1e-3, batch_size=64, precision="fp32", updates=1000, anneal="relative",
+                        only=("beta_vae:4", "factor_vae", "annealed_vae")),
+}
+REFERENCE_ARM = "lr1e-4"
+LONGEST_ARM = "lr1e-3"
+METRICS = ("mig", "dci", "factor_vae_metric")
+OVERRIDES = {"mig": {"num_train": 5000}, "dci": {"num_train": 1000, "num_test": 500},
+             "factor_vae_metric": {"num_train": 300, "num_eval": 150, "batch_size": 32,
+                                   "num_variance_estimate": 5000}}
+COLUMNS = ("arm", "model", "method", "hyperparams", "lr", "batch_size", "precision", "anneal_threshold",
+           "updates", "train_seconds", "reconstruction", "kl", "baseline_share", "active_dims",
+           "mig", "dci", "factor_vae", "eval_seconds", "cpu")
+
+
+def cpu_model() -> str:
+    try:
+        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        name = next(line.split(":", 1)[1].strip() for line in out.splitlines() if line.startswith("Model name"))
+        flags = next((line for line in out.splitlines() if line.startswith("Flags")), "")
+        bf16 = "amx_bf16" if "amx_bf16" in flags else "avx512_bf16" if "avx512_bf16" in flags else "no-bf16"
+        return f"{name} ({os.cpu_count()} cores, {bf16})"
+    except (OSError, subprocess.CalledProcessError, StopIteration):
+        return platform.processor() or "unknown"
+
+
+def model_label(method: str, hyperparams: dict) -> str:
+    value = next(iter(hyperparams.values()))
+    return f"{method}:{value:g}"
+
+
+def _selected(arm: dict, method: str, label: str) -> bool:
+    only = arm.get("only")
+    return only is None or method in only or label in only
+
+
+def _active_dims(model, images: np.ndarray) -> int:
+    means = model.represent_mean(images)
+    return int((means.var(axis=0) > 0.01).sum())
+
+
+def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]], cpu: str,
+            eval_batches: int) -> None:
+    from disentangle.metrics import evaluate, reference_evaluation_seeds
+    from disentangle.training import TrainConfig, load_model
+    from disentangle.training.engine import Stack
+    from disentangle.training.saved_model import save_model
+
+    seeds = reference_evaluation_seeds("mean")
+    h, w, c = dataset.observation_shape
+    baseline = h * w * c * math.log(2)
+    probe = dataset.sample(2000, np.random.RandomState(7))[1]
+    milestones = [m for m in MILESTONES if m <= arm["updates"]]
+    for method, hyperparams in PANEL:
+        label = model_label(method, hyperparams)
+        if not _selected(arm, method, label) or (name, label) in done:
+            continue
+        hp = dict(hyperparams)
+        if method == "annealed_vae":
+            hp["iteration_threshold"] = 100_000 if arm["anneal"] == "paper" else max(1, arm["updates"] // 3)
+        config = TrainConfig(method, hp, seed=0, steps=arm["updates"], batch_size=arm["batch_size"], lr=arm["lr"],
+                             precision=arm["precision"], eval_batches=eval_batches, log_every=10**9,
+                             checkpoint_every=10**9, factor_vae_double_step=False, progress=False)
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="laptop-scale-") as tmp:
+            stack = Stack([config], dataset, [Path(tmp) / "run"])
+            trained = 0.0
+            for milestone in milestones:
+                t0 = time.perf_counter()
+                while stack.iteration < milestone:
+                    stack.train_step()
+                trained += time.perf_counter() - t0
+                t1 = time.perf_counter()
+                record = stack._evaluate()[0]
+                shard, j = stack.where[0]
+                save_model(shard.model, j, Path(tmp) / f"model{milestone}", seed=0, dataset=dataset.label)
+                model = load_model(Path(tmp) / f"model{milestone}", device="cpu")
+                scores = evaluate(dataset, model.represent_mean, metrics=METRICS, seed=seeds, settings="fast",
+                                  overrides=OVERRIDES)
+                row = dict(arm=name, model=label, method=method, hyperparams=hp, lr=arm["lr"],
+                           batch_size=arm["batch_size"], precision=arm["precision"],
+                           anneal_threshold=hp.get("iteration_threshold", ""), updates=milestone,
+                           train_seconds=round(trained, 2), reconstruction=record["reconstruction_loss"],
+                           kl=record["kl_loss"], baseline_share=record["reconstruction_loss"] / baseline,
+                           active_dims=_active_dims(model, probe), mig=scores["mig.discrete_mig"],
+                           dci=scores["dci.disentanglement"], factor_vae=scores["factor_vae_metric.eval_accuracy"],
+                           eval_seconds=round(time.perf_counter() - t1, 2), cpu=cpu)
+                rows.append(row)
+                print(f"{name:>20} {label:>16} {milestone:>5} upd  {trained:7.1f} s  "
+                      f"recon {row['reconstruction']:8.1f} ({100 * row['baseline_share']:4.1f} %)  "
+                      f"kl {row['kl']:6.1f}  active {row['active_dims']:2d}  mig {row['mig']:.3f}  "
+                      f"dci {row['dci']:.3f}  fvae {row['factor_vae']:.3f}", flush=True)
+        _append(out, rows)
+
+
+def _append(out: Path, rows: list[dict]) -> None:
+    new = not out.exists()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def report(out: Path) -> None:
+    import pandas as pd
+    from scipy.stats import spearmanr
+
+    df = pd.read_csv(out)
+    print(f"CPU: {df['cpu'].iloc[0]}\n")
+    print("## Learning: median over the panel (reconstruction as % of H·W·C·ln 2)\n")
+    learn = df.groupby(["arm", "updates"]).agg(
+        models=("model", "nunique"), recon_pct=("baseline_share", lambda s: 100 * s.median()),
+        worst_pct=("baseline_share", lambda s: 100 * s.max()), kl=("kl", "median"),
+        active=("active_dims", "median"), mig=("mig", "median"), dci=("dci", "median"),
+        factor_vae=("factor_vae", "median"), train_s=("train_seconds", "sum")).round(3)
+    print(learn.to_markdown() + "\n")
+    print("## Per model at each arm's last milestone\n")
+    last = df.loc[df.groupby(["arm", "model"])["updates"].idxmax()]
+    print(last[["arm", "model", "updates", "reconstruction", "baseline_share", "kl", "active_dims", "mig", "dci",
+                "factor_vae"]].round(3).to_markdown(index=False) + "\n")
+    print("## Cost: training seconds per 1,000 updates per model, ratio to the reference arm\n")
+    per_k = df.groupby(["arm", "model"]).apply(
+        lambda g: 1000 * g["train_seconds"].max() / g["updates"].max(), include_groups=False).rename("s_per_k")
+    per_k = per_k.reset_index()
+    ref = per_k[per_k["arm"] == REFERENCE_ARM].set_index("model")["s_per_k"]
+    per_k["ratio_to_reference"] = per_k.apply(lambda r: r["s_per_k"] / ref.get(r["model"], np.nan), axis=1)
+    print(per_k.groupby("arm")[["s_per_k", "ratio_to_reference"]].median().round(3).to_markdown() + "\n")
+    print(f"## Ordering: Spearman over the panel vs {LONGEST_ARM} at its last milestone\n")
+    longest = df[df["arm"] == LONGEST_ARM]
+    if longest.empty:
+        return
+    target = longest[longest["updates"] == longest["updates"].max()].set_index("model")
+    rows = []
+    for (arm, updates), g in df.groupby(["arm", "updates"]):
+        g = g.set_index("model")
+        common = g.index.intersection(target.index)
+        if len(common) < 4:
+            continue
+        row = {"arm": arm, "updates": updates, "models": len(common)}
+        for score in ("reconstruction", "kl", "mig", "dci", "factor_vae"):
+            row[score] = spearmanr(g.loc[common, score], target.loc[common, score]).statistic
+        rows.append(row)
+    print(pd.DataFrame(rows).round(2).to_markdown(index=False))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results/laptop_scale.csv"))
+    parser.add_argument("--eval-batches", type=int, default=16)
+    parser.add_argument("--report", action="store_true", help="only print the tables from --out")
+    args = parser.parse_args()
+    if args.report:
+        report(args.out)
+        return
+    from disentangle.data import get_dataset
+
+    done: set[tuple[str, str]] = set()
+    if args.out.exists():
+        with open(args.out) as f:
+            done = {(r["arm"], r["model"]) for r in csv.DictReader(f)}
+    cpu = cpu_model()
+    print(f"CPU: {cpu}; torch threads: {__import__('torch').get_num_threads()}", flush=True)
+    dataset = get_dataset("dsprites", source="procedural")
+    for name in args.arms:
+        run_arm(name, ARMS[name], dataset, args.out, done, cpu, args.eval_batches)
+    report(args.out)
+
+
+if __name__ == "__main__":
+    main()
