@@ -30,7 +30,7 @@ def project(tmp_path):
     (tmp_path / "book").mkdir()
     (tmp_path / "book" / "intro.md").write_text("# Intro\n\n<!-- SCALE -->\n")
     (tmp_path / "book" / "01_good.ipynb").write_text(json.dumps(_notebook(
-        SHARED_DEFAULTS + "x = 1  # in [0, 10]\n",
+        SHARED_DEFAULTS + 'x = 1  # in [0, 10]\nresults = ""  # a results table; empty: results_dir\n',
         "import json, pathlib\npathlib.Path('seen.json').write_text(json.dumps({'x': x, 'seed': seed}))",
     )))
     (tmp_path / "book" / "02_bad.ipynb").write_text(json.dumps(_notebook(
@@ -86,3 +86,54 @@ def test_notebook_executed_with_other_params_is_not_staged(project):
     path.write_text(yaml.safe_dump(data))
     stage = book.stage_source(params.load(path))
     assert (stage / "book" / "01_good.md").is_file(), "changed params make the executed copy stale"
+
+
+def test_summary_pages_execute_after_the_chapters():
+    names = ["00_verdict", "01_impossibility", "02_training"]
+    assert book.execution_order(names) == ["01_impossibility", "02_training", "00_verdict"]
+    assert book.execution_order(["02_training", "01_impossibility"]) == ["02_training", "01_impossibility"]
+
+
+def test_staged_page_has_rerun_box_and_downloads(project):
+    import pandas as pd
+
+    root, path = project
+    p = params.load(path)
+    ran = book.execute_chapter(p, "01_good", log=lambda *_: None)
+    table = pd.DataFrame({"dataset": ["dsprites"] * 2, "method": ["beta_vae"] * 2, "value": [1.0, 1.0],
+                          "seed": [0, 1], "representation": ["mean"] * 2, "score": [0.25, 0.5]})
+    results_dir = Path(p.shared["results_dir"])
+    results_dir.mkdir(parents=True)
+    table.to_parquet(results_dir / "results.parquet")
+    stage = book.stage_source(p)
+
+    cells = json.loads((stage / "book" / "01_good.ipynb").read_text())["cells"]
+    boxes = [c for c in cells if "rerun-box" in c["metadata"].get("tags", [])]
+    assert len(boxes) == 1
+    box = boxes[0]["source"]
+    assert "python -m disentangle book --params params/t.yaml --only 01_good" in box
+    assert "make chapter NAME=01_good PARAMS=params/t.yaml" in box
+    assert "01_good: {x: 3}" in box, "the chapter's params section"
+    seconds = json.loads((root / "_build" / "executed" / "manifest.json").read_text())["01_good"]["seconds"]
+    assert f"took **{seconds:.1f} s**" in box and abs(seconds - ran.seconds) < 0.1
+    assert "{download}`params/t.yaml <downloads/t.yaml>`" in box
+    assert "{download}`results.csv <downloads/results.csv>`" in box
+
+    downloads = stage / "book" / "downloads"
+    assert (downloads / "t.yaml").read_bytes() == path.read_bytes()
+    pd.testing.assert_frame_equal(pd.read_csv(downloads / "results.csv"), table, check_dtype=False)
+    intro = (stage / "book" / "intro.md").read_text()
+    assert "<downloads/results.csv>" in intro and "<downloads/t.yaml>" in intro
+    assert (stage / "book" / "02_bad.md").is_file(), "a page not executed gets no box"
+
+
+def test_rerun_box_goes_before_the_first_section():
+    nb = {"cells": [{"cell_type": "markdown", "source": "# Title\n\nintro"},
+                    {"cell_type": "code", "source": "x = 1"},
+                    {"cell_type": "markdown", "source": ["## First section\n", "text"]}]}
+    box = {"cell_type": "markdown", "source": "box"}
+    book._insert_before_first_section(nb, box)
+    assert [c["source"] for c in nb["cells"]][2] == "box"
+    nb = {"cells": [{"cell_type": "markdown", "source": "# Title only"}]}
+    book._insert_before_first_section(nb, box)
+    assert nb["cells"][-1] is box

@@ -4,14 +4,16 @@ Pipeline (``python -m disentangle book --params FILE [--only NAME]``):
 
 1. validate the params file (:func:`disentangle.params.load`) — before any work;
 2. execute each chapter listed in the file's ``chapters`` section, in ``_toc.yml``
-   order, with papermill into ``_build/executed/NAME.ipynb`` (parameters =
-   shared section + the chapter's section + ``params_file``); a stale copy is
+   order (summary pages, :data:`SUMMARY_PAGES`, after the chapters), with papermill
+   into ``_build/executed/NAME.ipynb`` (parameters = shared section + the chapter's section + ``params_file``); a stale copy is
    deleted first, a failed run is moved to ``_build/failed/`` and the command
    fails naming the chapter and cell;
 3. stage a source tree in ``_build/src`` (config, toc, intro, the executed
    notebooks; a chapter not executed with *this* params file gets a short
-   placeholder page, never a stale notebook) and run ``jupyter-book build``
-   with ``execute_notebooks: off`` into ``_build/html``.
+   placeholder page, never a stale notebook; each executed page gets a "re-run this
+   chapter" box with its command, params section and measured time; the results table
+   and the params file are staged as downloads) and run ``jupyter-book build`` with
+   ``execute_notebooks: off`` into ``_build/html``.
 """
 
 from __future__ import annotations
@@ -25,10 +27,16 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from . import params as params_mod
 from .io import atomic_write_json
 
 BUILD = "_build"
+#: pages that summarise the chapters (they read what the chapters produce): executed after them
+SUMMARY_PAGES = ("00_verdict",)
+#: folder of the staged tree (inside ``book/``) holding the downloadable files
+DOWNLOADS = "downloads"
 
 
 class ChapterFailed(RuntimeError):
@@ -89,7 +97,7 @@ def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun
             f"`{first_line}`): {e.ename}: {e.evalue}\n  failed notebook kept at {tmp}"
         ) from None
     seconds = time.perf_counter() - t0
-    _hide_injected_input(tmp)
+    _hide_injected_input(tmp, remove=name in SUMMARY_PAGES)
     tmp.replace(out)
     manifest = _read_manifest(root)
     manifest[name] = {"params": params_digest(p, name), "params_file": str(p.path), "seconds": round(seconds, 1)}
@@ -98,13 +106,15 @@ def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun
     return ChapterRun(name, seconds, out)
 
 
-def _hide_injected_input(executed: Path) -> None:
-    """Collapse papermill's injected-parameters cell in the rendered page (a toggle shows it)."""
+def _hide_injected_input(executed: Path, *, remove: bool = False) -> None:
+    """Collapse papermill's injected-parameters cell in the rendered page (a toggle shows it), or
+    ``remove`` it (summary pages, which lead with their answer; their re-run box lists the parameters)."""
     nb = json.loads(executed.read_text(encoding="utf-8"))
+    tag = "remove-cell" if remove else "hide-input"
     for cell in nb["cells"]:
         tags = cell.setdefault("metadata", {}).setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-input" not in tags:
-            tags.append("hide-input")
+        if "injected-parameters" in tags and tag not in tags:
+            tags.append(tag)
     executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
@@ -119,7 +129,7 @@ def _template_cell(executed: Path, index: int) -> tuple[int, str]:
 
 
 def stage_source(p: params_mod.Params) -> Path:
-    """Assemble ``_build/src``: config, toc, intro and the up-to-date executed notebooks."""
+    """Assemble ``_build/src``: config, toc, intro, downloads and the up-to-date executed notebooks."""
     root = p.root
     stage = root / BUILD / "src"
     if stage.exists():
@@ -127,21 +137,126 @@ def stage_source(p: params_mod.Params) -> Path:
     (stage / "book").mkdir(parents=True)
     for f in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / f, stage / f)
+    if (root / "_static").is_dir():  # the book's CSS, included by jupyter-book
+        shutil.copytree(root / "_static", stage / "_static")
     for f in (root / "book").iterdir():
         if f.suffix != ".ipynb" and f.is_file():
             shutil.copy2(f, stage / "book" / f.name)
+    manifest = _read_manifest(root)
+    current = [name for name in params_mod.toc_chapters(root)
+               if (entry := manifest.get(name)) and entry["params"] == params_digest(p, name)
+               and (root / BUILD / "executed" / f"{name}.ipynb").is_file()]
+    downloads = stage_downloads(p, current, stage / "book" / DOWNLOADS)
     intro = stage / "book" / "intro.md"
     if intro.is_file():
-        intro.write_text(intro.read_text(encoding="utf-8").replace("<!-- SCALE -->", scale_note(p)), encoding="utf-8")
-    manifest = _read_manifest(root)
+        note = scale_note(p) + "\n\n" + downloads_note(p, downloads)
+        intro.write_text(intro.read_text(encoding="utf-8").replace("<!-- SCALE -->", note), encoding="utf-8")
     for name in params_mod.toc_chapters(root):
-        executed = root / BUILD / "executed" / f"{name}.ipynb"
-        entry = manifest.get(name)
-        if entry and entry["params"] == params_digest(p, name) and executed.is_file():
-            shutil.copy2(executed, stage / "book" / f"{name}.ipynb")
+        if name in current:
+            nb = json.loads((root / BUILD / "executed" / f"{name}.ipynb").read_text(encoding="utf-8"))
+            box = rerun_box(p, name, manifest[name]["seconds"], downloads)
+            cell = {"cell_type": "markdown", "metadata": {"tags": ["rerun-box"]}, "source": box}
+            if (nb["nbformat"], nb["nbformat_minor"]) >= (4, 5):
+                cell["id"] = "rerun-box"
+            _insert_before_first_section(nb, cell)
+            (stage / "book" / f"{name}.ipynb").write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n",
+                                                        encoding="utf-8")
         else:
             (stage / "book" / f"{name}.md").write_text(_placeholder(name, p), encoding="utf-8")
     return stage
+
+
+@dataclass
+class Downloads:
+    """Files staged for download, as paths relative to the staged ``book/`` folder."""
+
+    params: str
+    #: chapter -> the results table it read (as CSV); summary pages map to every table
+    results: dict[str, list[str]]
+
+
+def _display_path(p: params_mod.Params) -> str:
+    """The params file as a reader types it: relative to the project root when inside it."""
+    try:
+        return p.path.relative_to(p.root).as_posix()
+    except ValueError:
+        return str(p.path)
+
+
+def stage_downloads(p: params_mod.Params, chapters: list[str], folder: Path) -> Downloads:
+    """Copy the params file and, as CSV, each results table the executed ``chapters`` read into
+    ``folder``. One table is ``results.csv``; more (chapters with their own ``results``) are
+    ``results-CHAPTER.csv``."""
+    from .analysis.chapters import load_chapter_results
+    from .analysis.verdict import chapter_parameters, chapter_results
+
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(p.path, folder / p.path.name)
+    tables: dict[Path, str] = {}
+    results: dict[str, list[str]] = {}
+    for name in chapters:
+        if name in SUMMARY_PAGES or "results" not in chapter_parameters(p, name):
+            continue
+        path = chapter_results(p, name).resolve()
+        if not path.is_file():
+            continue
+        if path not in tables:
+            csv = "results.csv" if not tables else f"results-{name}.csv"
+            load_chapter_results(str(path)).to_csv(folder / csv, index=False)
+            tables[path] = f"{DOWNLOADS}/{csv}"
+        results[name] = [tables[path]]
+    for name in chapters:
+        if name in SUMMARY_PAGES:
+            results[name] = list(tables.values())
+    return Downloads(params=f"{DOWNLOADS}/{p.path.name}", results=results)
+
+
+def downloads_note(p: params_mod.Params, downloads: Downloads) -> str:
+    """The intro's download line: the params file and the results table(s)."""
+    tables = sorted({t for ts in downloads.results.values() for t in ts})
+    links = [f"{{download}}`{_display_path(p)} <{downloads.params}>` (the params file that built this book)"]
+    links += [f"{{download}}`{Path(t).name} <{t}>` (the results table the chapters analyse)" for t in tables]
+    return "**Downloads:** " + "; ".join(links) + "."
+
+
+def rerun_box(p: params_mod.Params, name: str, seconds: float, downloads: Downloads) -> str:
+    """A page's "re-run" box: the exact command, the params section it ran with, its measured time."""
+    what = "page" if name in SUMMARY_PAGES else "chapter"
+    params_path = _display_path(p)
+    section = yaml.safe_dump({name: p.chapters.get(name, {})}, default_flow_style=None, sort_keys=False,
+                             width=88, allow_unicode=True).strip()
+    tables = downloads.results.get(name, [])
+    reads = ("" if not tables else " It reads the results table "
+             + ", ".join(f"{{download}}`{Path(t).name} <{t}>`" for t in tables) + ".")
+    return (
+        f"````{{admonition}} Re-run this {what}\n"
+        ":class: tip\n\n"
+        f"```bash\npython -m disentangle book --params {params_path} --only {name}\n```\n\n"
+        f"(or `make chapter NAME={name} PARAMS={params_path}`) re-executes this {what} and rebuilds the "
+        f"book. Its parameters are the `shared` section of {{download}}`{params_path} <{downloads.params}>` "
+        f"and this {what}'s section:\n\n"
+        f"```yaml\n{section}\n```\n\n"
+        f"At this scale (**{p.shared['scale']}**) the {what} took **{_duration(seconds)}** to execute."
+        f"{reads}\n"
+        "````"
+    )
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    minutes = seconds / 60
+    return f"{minutes:.1f} min" if minutes < 90 else f"{minutes / 60:.1f} h"
+
+
+def _insert_before_first_section(nb: dict, cell: dict) -> None:
+    """Insert ``cell`` before the first markdown cell that starts with a ``## `` heading (else at the end)."""
+    for i, c in enumerate(nb["cells"]):
+        source = "".join(c["source"]) if isinstance(c["source"], list) else c["source"]
+        if c["cell_type"] == "markdown" and source.lstrip().startswith("## "):
+            nb["cells"].insert(i, cell)
+            return
+    nb["cells"].append(cell)
 
 
 WHAT_SCALE_SHOWS = {
@@ -202,6 +317,11 @@ def build_html(p: params_mod.Params, *, log=print) -> Path:
     return html
 
 
+def execution_order(names: list[str]) -> list[str]:
+    """``names`` in ``_toc.yml`` order, except that :data:`SUMMARY_PAGES` come last."""
+    return [n for n in names if n not in SUMMARY_PAGES] + [n for n in names if n in SUMMARY_PAGES]
+
+
 def run(params_file: str | Path, *, only: list[str] | None = None, build: bool = True, log=print) -> list[ChapterRun]:
     """Validate, execute the chapters (all listed, or ``only``), then build the HTML."""
     p = params_mod.load(params_file)
@@ -213,6 +333,7 @@ def run(params_file: str | Path, *, only: list[str] | None = None, build: bool =
                 f"{p.path}: chapters {unknown} are not listed in its 'chapters' section (listed: {listed})"
             )
         listed = [c for c in listed if c in only]
+    listed = execution_order(listed)
     runs = [execute_chapter(p, name, log=log) for name in listed]
     if build:
         build_html(p, log=log)

@@ -464,6 +464,32 @@ def plot_metric_flip(flip: pd.DataFrame) -> Figure:
     return fig
 
 
+# --------------------------------------------------------------------------- all checks at once
+
+
+def theorem_checks(*, dims: int, alpha: float, marginals: Sequence[str], n_samples: int, n_jacobian: int,
+                   hist_bins: int, n_metric_train: int, n_metric_test: int, factor_bins: int,
+                   factor_binning: str, seed: int) -> dict[str, Any]:
+    """Checks (i)-(iv) with the parameters of ``book/01_impossibility``, in that chapter's order of
+    random draws (one ``np.random.default_rng(seed)``), so :func:`claims_c1` of the result equals the
+    chapter's C1 table. Keys: ``A``, ``ks``, ``independence``, ``jacobian``, ``flip``."""
+    rng = np.random.default_rng(seed)
+    names = cycle_marginals(marginals, dims)
+    fmap = EntanglingMap(names, alpha)
+    z = sample_latents(names, n_samples, rng)
+    fz = fmap(z)
+    z_fresh = sample_latents(names, n_samples, rng)
+    samples = {"z": z, "f(z)": fz, "A·z̃ (no g, h)": standardised_rotation(z, fmap.A)}
+    return {
+        "A": fmap.A,
+        "ks": ks_checks(fz, names, z_fresh),
+        "independence": independence_checks(samples, bins=hist_bins),
+        "jacobian": jacobian_checks(fmap, z[:n_jacobian]),
+        "flip": metric_flip(fmap, n_metric_train, n_metric_test, rng, factor_bins=factor_bins,
+                            binning=factor_binning, seed=seed),
+    }
+
+
 # --------------------------------------------------------------------------- claims table
 
 

@@ -1,0 +1,166 @@
+"""The book's "Does it reproduce?" page: every claim's verdict, from the chapter that tests it.
+
+C1 (Theorem 1, the paper's Section 3) is decided by chapter 1's numerical checks
+(:func:`disentangle.theory.theorem_checks`, :func:`disentangle.theory.claims_c1`); C2–C12
+(Section 5) by the claims tables of chapters 3–6. This module recomputes each of those tables
+with the function the chapter calls (:func:`~disentangle.analysis.claims.claims_table`) and the
+arguments the chapter passes: the chapter's parameters, i.e. its notebook's defaults overridden
+by its section of the params file. So the page shows the chapters' numbers, one row per claim.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from disentangle import params as params_mod
+from disentangle import theory
+from disentangle.analysis.chapters import load_chapter_results, results_path
+from disentangle.analysis.claims import claims_table
+from disentangle.analysis.paper_values import CLAIMS
+
+#: the chapter of Theorem 1 (claim C1)
+THEOREM_CHAPTER = "01_impossibility"
+#: chapter -> the claim ids its claims table tests, in the order the chapter passes them
+CHAPTER_CLAIMS: dict[str, tuple[str, ...]] = {
+    "03_mean_vs_sampled": ("C2", "C3a", "C3b"),
+    "04_metric_agreement": ("C4a", "C4b", "C4c"),
+    "05_seeds_and_selection": ("C5a", "C5b", "C6", "C7", "C8", "C9_same_same", "C9_same_different",
+                               "C9_different_same", "C9_different_different", "C10"),
+    "06_downstream": ("C11", "C12"),
+}
+#: keyword of ``claims_table`` -> the chapter parameter passed to it (where the chapter has one)
+CLAIMS_TABLE_ARGUMENTS = {"seed": "seed", "n_boot": "n_boot", "min_runs": "min_runs",
+                          "min_levels": "min_levels", "n_draws": "transfer_draws"}
+#: chapter 1's parameters that :func:`disentangle.theory.theorem_checks` takes
+_THEOREM_PARAMETERS = ("dims", "alpha", "marginals", "n_samples", "n_jacobian", "hist_bins", "n_metric_train",
+                       "n_metric_test", "factor_bins", "factor_binning", "seed")
+C1_STATEMENT = "Unsupervised disentanglement is unidentifiable without inductive biases."
+C1_PAPER = "Theorem 1: infinitely many bijections f with f(z) ~ z and every ∂f_i/∂z_j ≠ 0"
+COLUMNS = ["claim", "chapter", "section", "statement", "paper", "this build", "verdict", "note"]
+
+
+def chapter_parameters(p: params_mod.Params, chapter: str) -> dict[str, Any]:
+    """What chapter ``chapter`` runs with: its notebook's defaults, then what papermill injects."""
+    declared = params_mod.notebook_parameters(p.root / "book" / f"{chapter}.ipynb")
+    return {**{name: par.default for name, par in declared.items()}, **p.chapter_parameters(chapter)}
+
+
+def claims_arguments(p: params_mod.Params, chapter: str) -> dict[str, Any]:
+    """The keyword arguments chapter ``chapter`` passes to ``claims_table``."""
+    values = chapter_parameters(p, chapter)
+    return {kw: values[name] for kw, name in CLAIMS_TABLE_ARGUMENTS.items() if name in values}
+
+
+def chapter_results(p: params_mod.Params, chapter: str) -> Path:
+    """The results table chapter ``chapter`` reads (its ``results`` parameter, else ``results_dir``)."""
+    values = chapter_parameters(p, chapter)
+    return results_path(values.get("results", ""), values["results_dir"])
+
+
+def chapter_claims(df: pd.DataFrame, p: params_mod.Params, chapter: str) -> pd.DataFrame:
+    """Chapter ``chapter``'s claims table, computed exactly as the chapter computes it."""
+    return claims_table(df, list(CHAPTER_CLAIMS[chapter]), **claims_arguments(p, chapter))
+
+
+def chapter_title(root: Path, chapter: str) -> str:
+    """The first ``# `` heading of the chapter's notebook (e.g. ``"3. Mean vs sampled representation"``)."""
+    nb = json.loads((root / "book" / f"{chapter}.ipynb").read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            for line in source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return chapter
+
+
+def theorem_row(p: params_mod.Params) -> dict[str, Any]:
+    """C1 as one row: chapter 1's checks with chapter 1's parameters; agrees when every check passes."""
+    values = chapter_parameters(p, THEOREM_CHAPTER)
+    table = theory.claims_c1(theory.theorem_checks(**{k: values[k] for k in _THEOREM_PARAMETERS}))
+    passed = table["agrees?"].astype(bool)
+    failed = ", ".join(table.index[~passed])
+    flip = table["this run"].iloc[-1]
+    return {
+        "claim": "C1", "chapter": THEOREM_CHAPTER, "section": "§3, Theorem 1; Appendix A",
+        "statement": C1_STATEMENT, "paper": C1_PAPER,
+        "this build": f"{int(passed.sum())} of {len(table)} checks pass; {flip}",
+        "verdict": "agrees" if passed.all() else "disagrees",
+        "note": f"failed: {failed}" if failed else "",
+    }
+
+
+def verdict_table(p: params_mod.Params) -> pd.DataFrame:
+    """One row per claim (C1 and every id of ``CLAIMS``, in that order), columns :data:`COLUMNS`."""
+    rows = [theorem_row(p)]
+    tables: dict[Path, pd.DataFrame] = {}
+    for chapter, ids in CHAPTER_CLAIMS.items():
+        path = chapter_results(p, chapter)
+        if path not in tables:
+            tables[path] = load_chapter_results(str(path))
+        table = chapter_claims(tables[path], p, chapter)
+        for row in table.to_dict("records"):
+            rows.append({"claim": row["claim"], "chapter": chapter, "section": row["section"],
+                         "statement": row["statement"], "paper": row["paper"],
+                         "this build": row["this run"], "verdict": row["agrees?"], "note": row["note"]})
+    out = pd.DataFrame(rows, columns=COLUMNS)
+    order = {cid: i for i, cid in enumerate(["C1", *CLAIMS])}
+    return out.sort_values("claim", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def headline(table: pd.DataFrame, scale: str) -> str:
+    """The page's first sentence: how many claims were decided and how many agree."""
+    counts = table["verdict"].value_counts()
+    n, agree, disagree = len(table), int(counts.get("agrees", 0)), int(counts.get("disagrees", 0))
+    decided = agree + disagree
+    return (f"This build (scale **{scale}**) tested {n} claims (C1–C12, some in parts) and decided "
+            f"{decided}: {agree} agree{'s' if agree == 1 else ''} with the paper and {disagree} "
+            f"disagree{'s' if disagree == 1 else ''}; the other {n - decided} are inconclusive at this scale.")
+
+
+def verdict_view(table: pd.DataFrame, root: Path) -> "HTML":
+    """The table as compact HTML: claim (its chapter, linked to the page, and the paper's section) |
+    the paper says | this build | verdict and why; verdicts coloured as in the chapters."""
+    from html import escape
+
+    from IPython.display import HTML
+
+    from disentangle.analysis.render import VERDICT_COLOURS
+
+    head = "".join(f"<th>{h}</th>" for h in ("claim (chapter; paper section)", "the paper says",
+                                             "this build", "verdict"))
+    rows = []
+    for r in table.to_dict("records"):
+        e = {k: escape(str(v)) for k, v in r.items()}
+        full = chapter_title(root, r["chapter"])
+        number = full.split(".", 1)[0]
+        label = f"ch. {number}" if number.isdigit() else full
+        link = f'<a href="{e["chapter"]}.html" title="{escape(full, quote=True)}">{escape(label)}</a>'
+        note = f"<br><small>{e['note']}</small>" if r["note"] else ""
+        colour = VERDICT_COLOURS.get(r["verdict"], "transparent")
+        rows.append(
+            "<tr>"
+            f"<td><b>{e['claim'].replace('_', '_<wbr>')}</b> ({link})<br><small>{e['section']}</small></td>"
+            f"<td>{e['statement']}<br><small><i>paper:</i> {e['paper']}</small></td>"
+            f"<td>{e['this build']}</td>"
+            f'<td style="background-color: {colour}">{e["verdict"]}{note}</td>'
+            "</tr>")
+    caption = "this build = estimate [bootstrap 95 % CI over runs]; C1: chapter 1's checks"
+    return HTML(f'<table class="verdicts"><caption>{caption}</caption><thead><tr>{head}</tr></thead>'
+                f"<tbody>{''.join(rows)}</tbody></table>")
+
+
+def arguments_table(p: params_mod.Params) -> pd.DataFrame:
+    """Per chapter: the claims it decides and the arguments it passes to the claims code."""
+    rows = [{"chapter": THEOREM_CHAPTER, "claims": "C1",
+             "arguments": "theory.theorem_checks(" + ", ".join(
+                 f"{k}={v!r}" for k, v in chapter_parameters(p, THEOREM_CHAPTER).items()
+                 if k in _THEOREM_PARAMETERS) + ")"}]
+    for chapter, ids in CHAPTER_CLAIMS.items():
+        args = ", ".join(f"{k}={v!r}" for k, v in claims_arguments(p, chapter).items())
+        rows.append({"chapter": chapter, "claims": ", ".join(ids), "arguments": f"claims_table(df, ids, {args})"})
+    return pd.DataFrame(rows).set_index("chapter")
