@@ -211,6 +211,23 @@ def gate(summary: pd.DataFrame, scheme: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def book_table(summary: pd.DataFrame, scheme: str) -> pd.DataFrame:
+    """One row per claim, one column per calibrated design and seed count:
+    "coverage / wrong verdicts on null studies / power" in %, plus the derived gate."""
+    sub = summary[summary["scheme"] == scheme]
+    gates = gate(summary, scheme)
+    out = pd.DataFrame(index=pd.Index(list(dict.fromkeys(sub["claim"])), name="claim"))
+    for (label, d, m, v, seeds), g in sub.groupby(["label", "n_datasets", "n_methods", "n_values", "seeds"],
+                                                  sort=False):
+        column = f"{d}×{m}×{v}, {seeds} seeds (n={int(g['n_studies'].max())})"
+        out[column] = g.set_index("claim").apply(
+            lambda r: f"{100 * r.coverage:.0f} / {100 * r.wrong_null:.0f} / {100 * r.power_planted:.0f}"
+            + ("" if r.meets_goals else " ✗"), axis=1)
+    for label, g in gates.groupby("design", sort=False):
+        out[f"min seeds ({label})"] = g.set_index("claim")["min_seeds"].replace("", "not reached")
+    return out.reset_index()
+
+
 def _markdown(table: pd.DataFrame) -> str:
     def cell(v):
         if isinstance(v, float):
@@ -280,6 +297,9 @@ def main() -> None:
         target = ROOT / "src" / "disentangle" / "analysis" / "claims_gate.csv"
         atomic_write_text(target, table.to_csv(index=False))
         print(_markdown(table))
+        book = _markdown(book_table(summary, args.write_gate))
+        atomic_write_text(args.out / "claims_calibration_book.md", book)
+        print(book)
 
 
 if __name__ == "__main__":
