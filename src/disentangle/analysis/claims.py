@@ -1,26 +1,33 @@
 """Claims table: paper vs this run, with a stated decision rule (paper.md §4, C2–C12).
 
 Each claim in :data:`~disentangle.analysis.paper_values.CLAIMS` has a scalar
-statistic (computed here from the results table), a bootstrap CI over runs
+statistic (computed here from the results table), a bootstrap interval over runs
 (:mod:`~disentangle.analysis.bootstrap`) and an expectation. The verdict rule:
 
-- **inconclusive** when the run is too small for the claim (fewer than
-  ``min_runs`` seeds per configuration, fewer than ``min_levels`` strength
-  values, a needed dataset/method/column missing) or the statistic or its CI
-  cannot be computed;
-- the interval is the bootstrap CI widened, if needed, to include the point
-  estimate (small-sample bootstrap bias can only make a verdict more cautious);
-- direction claims (statistic < or > threshold): **agrees** when the whole CI
-  lies on the claimed side, **disagrees** when it lies wholly on the other
-  side, otherwise inconclusive;
+- **inconclusive** when the run is too small for the claim or the statistic or
+  its interval cannot be computed. "Too small" is measured, not set by hand:
+  ``claims_gate.csv`` (written by ``benchmarks/claims_calibration.py``) lists, per
+  claim, the designs (datasets × methods × values per method) and the fewest seeds
+  per configuration at which the claim's interval covered the truth ≥ 90 % of the
+  time and gave ≤ 5 % wrong verdicts in simulated studies with known truth; a
+  study smaller than every such design is inconclusive by rule. Layout needs (a
+  dataset/method/column missing, fewer than ``min_levels`` strength values) and
+  the optional ``min_runs`` floor also apply;
+- the interval is the bootstrap interval widened, if needed, to include the point
+  estimate; that widened interval is the one shown and the one calibrated;
+- direction claims (statistic < or > threshold): **agrees** when the whole
+  interval lies on the claimed side, **disagrees** when it lies wholly on the
+  other side, otherwise inconclusive;
 - equivalence claims (Table 1 numbers, paper ± tolerance): **agrees** when the
-  whole CI lies inside the band, **disagrees** when it lies wholly outside,
-  otherwise inconclusive.
+  whole interval lies inside the band, **disagrees** when it lies wholly
+  outside, otherwise inconclusive.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -181,11 +188,9 @@ def _levels(df: pd.DataFrame, methods: Sequence[str]) -> int:
     return int(sub.groupby(["dataset", "method"])["value"].nunique().min()) if len(sub) else 0
 
 
-def _missing_requirement(claim_id: str, df: pd.DataFrame, *, min_runs: int, min_levels: int) -> str | None:
-    """Why the table is too small for ``claim_id`` (None if it is large enough)."""
-    seeds = int(_seeds_per_config(df).min())
-    if seeds < min_runs:
-        return f"only {seeds} seed(s) per configuration (rule needs ≥ {min_runs})"
+def structural_requirement(claim_id: str, df: pd.DataFrame, *, min_levels: int = 3) -> str | None:
+    """Why the table's *layout* cannot answer ``claim_id`` (a dataset, method or enough
+    strength values missing); None if it can. Seed counts are gated separately."""
     datasets, methods = set(df["dataset"]), set(df["method"])
     needs_methods = {"C2": ("beta_vae", "beta_tc_vae"), "C3a": ("beta_vae", "beta_tc_vae", "factor_vae")}
     if claim_id in needs_methods:
@@ -207,6 +212,99 @@ def _missing_requirement(claim_id: str, df: pd.DataFrame, *, min_runs: int, min_
     return None
 
 
+# ---------------------------------------------------------------------------------------------
+# the calibrated gate (benchmarks/claims_calibration.py writes claims_gate.csv)
+
+GATE_FILE = Path(__file__).with_name("claims_gate.csv")
+
+
+@dataclass(frozen=True)
+class GateRow:
+    """One calibrated design at which a claim reaches the goals (coverage ≥ 90 %, ≤ 5 % wrong verdicts)."""
+
+    claim: str
+    design: str
+    n_datasets: int
+    n_methods: int
+    n_values: int
+    min_seeds: int | None
+    coverage: float
+    wrong_null: float
+    scheme: str
+    calibrated_seeds: str
+
+    def shape(self) -> str:
+        return f"{self.n_datasets} datasets × {self.n_methods} methods × {self.n_values} values"
+
+
+def load_gate(path: str | Path = GATE_FILE) -> dict[str, list[GateRow]]:
+    """Claim id → its calibrated designs (``claims_gate.csv``, one row per claim and design)."""
+    path = Path(path)
+    try:
+        table = pd.read_csv(path, dtype={"calibrated_seeds": str})
+    except FileNotFoundError:
+        raise FileNotFoundError(f"{path}: the claims gate is missing; run benchmarks/claims_calibration.py "
+                                "--summarise --write-gate SCHEME to regenerate it") from None
+    missing = [c for c in ("claim", "design", "n_datasets", "n_methods", "n_values", "min_seeds", "coverage",
+                           "wrong_null", "scheme", "calibrated_seeds") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{path}: lacks column(s) {missing}; regenerate it with benchmarks/claims_calibration.py")
+    out: dict[str, list[GateRow]] = {}
+    for r in table.itertuples(index=False):
+        seeds = int(r.min_seeds) if pd.notna(r.min_seeds) else None
+        out.setdefault(r.claim, []).append(GateRow(
+            r.claim, r.design, int(r.n_datasets), int(r.n_methods), int(r.n_values), seeds, float(r.coverage),
+            float(r.wrong_null), r.scheme, str(r.calibrated_seeds)))
+    return out
+
+
+def gate_scheme(gate: dict[str, list[GateRow]]) -> str:
+    """The resampling scheme the gate was calibrated for (one per file)."""
+    schemes = {row.scheme for rows in gate.values() for row in rows}
+    if len(schemes) != 1:
+        raise ValueError(f"{GATE_FILE}: expected one resampling scheme, found {sorted(schemes)}")
+    return schemes.pop()
+
+
+def table_design(df: pd.DataFrame) -> dict[str, int]:
+    """The study's shape as the gate reads it: datasets, methods, fewest values per (dataset, method),
+    fewest seeds per configuration."""
+    return {"n_datasets": int(df["dataset"].nunique()), "n_methods": int(df["method"].nunique()),
+            "n_values": int(df.groupby(["dataset", "method"])["value"].nunique().min()),
+            "seeds": int(_seeds_per_config(df).min())}
+
+
+def calibrated_gate(claim_id: str, design: Mapping[str, int], gate: dict[str, list[GateRow]],
+                    min_runs: int | None = None) -> tuple[str | None, str]:
+    """(why the claim cannot be decided or None, the gate that applied).
+
+    Decidable when some calibrated design that reached the goals is no larger than this
+    study in datasets, methods and values per method, and the study has at least that
+    design's seeds per configuration (and ``min_runs``, an optional extra floor).
+    """
+    seeds = design["seeds"]
+    if min_runs is not None and seeds < min_runs:
+        return f"only {seeds} seed(s) per configuration (min_runs = {min_runs})", f"≥ {min_runs} seeds/config"
+    rows = gate.get(claim_id, [])
+    fits = [r for r in rows if r.n_datasets <= design["n_datasets"] and r.n_methods <= design["n_methods"]
+            and r.n_values <= design["n_values"]]
+    reached = sorted((r for r in fits if r.min_seeds is not None), key=lambda r: r.min_seeds)
+    if reached and seeds >= reached[0].min_seeds:
+        r = next(r for r in reached if seeds >= r.min_seeds)
+        return None, (f"calibrated gate: ≥ {r.min_seeds} seeds/config at ≥ {r.shape()} (coverage "
+                      f"{100 * r.coverage:.0f} %, null wrong verdicts {100 * r.wrong_null:.0f} %)")
+    if reached:
+        r = reached[0]
+        return (f"only {seeds} seed(s) per configuration; the calibration needs ≥ {r.min_seeds} at ≥ {r.shape()}",
+                f"calibrated gate: ≥ {r.min_seeds} seeds/config at ≥ {r.shape()}")
+    if fits:
+        tried = "; ".join(f"{r.shape()} × {r.calibrated_seeds.replace(' ', '/')} seeds" for r in fits)
+        return (f"the calibration never reached the goals at this size ({tried})",
+                "calibrated gate: not reached")
+    return ("no calibrated design this small; run benchmarks/claims_calibration.py on this design",
+            "calibrated gate: design not calibrated")
+
+
 def _claim_columns(df: pd.DataFrame) -> pd.DataFrame:
     """Only the columns the claim statistics read (makes each bootstrap resample cheaper)."""
     keep = [*RUN_KEY, "representation", "value_index", *SCORES.values(), *UNSUPERVISED.values(),
@@ -217,47 +315,60 @@ def _claim_columns(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed: int, n_boot: int = 200,
-                 level: float = 0.95, min_runs: int = 5, min_levels: int = 3,
-                 n_draws: int = TRANSFER_DRAWS) -> pd.DataFrame:
+                 level: float = 0.95, min_runs: int | None = None, min_levels: int = 3,
+                 n_draws: int = TRANSFER_DRAWS, scheme: str | None = None,
+                 gate: dict[str, list[GateRow]] | None = None) -> pd.DataFrame:
     """Paper vs this run for ``claims`` (ids in ``CLAIMS``; default all).
 
     Columns: claim, section, statement, paper, statistic, this run
     (estimate [95 % CI]), agrees? ∈ {agrees, disagrees, inconclusive}, rule,
     note (why inconclusive), estimate, ci_lo, ci_hi. The CI resamples runs
-    within configurations (``n_boot`` replicates, ``np.random.default_rng(seed)``);
-    ``min_runs`` (seeds per configuration) and ``min_levels`` (strength values)
-    gate every verdict.
+    within configurations by ``scheme`` (default: the gate's, see :mod:`~disentangle.analysis.bootstrap`;
+    ``n_boot`` replicates, ``np.random.default_rng(seed)``) and is shown widened to
+    include the estimate, as the rule uses it. Each verdict is gated by the calibration
+    (``gate``, default :func:`load_gate`: the seeds per configuration and design size at which
+    the claim's interval reached ≥ 90 % coverage and ≤ 5 % wrong verdicts), by ``min_runs``
+    (an optional extra floor on seeds per configuration) and ``min_levels`` (strength values).
     """
     require_columns(df, [*RUN_KEY, "representation"])
     ids = list(CLAIMS) if claims is None else list(claims)
     unknown = [c for c in ids if c not in CLAIMS]
     if unknown:
         raise KeyError(f"unknown claim id(s) {unknown}; known: {list(CLAIMS)}")
+    gate = load_gate() if gate is None else gate
+    scheme = gate_scheme(gate) if scheme is None else scheme
     df = _claim_columns(df)
+    design = table_design(df)
     _, notes = claim_values(df, ids, seed=seed, n_draws=n_draws)
     runnable = [cid for cid in ids if cid not in notes]
+    if runnable and scheme == "subsample" and design["seeds"] < 2:
+        runnable = []
     cis = bootstrap_many(df, lambda table: claim_values(table, runnable, seed=seed, n_draws=n_draws)[0],
-                         seed=seed, n_boot=n_boot, level=level) if runnable else {}
+                         seed=seed, n_boot=n_boot, level=level, scheme=scheme) if runnable else {}
     rows = []
     for cid in ids:
         claim = CLAIMS[cid]
-        ci = cis.get(cid, BootstrapCI(np.nan, np.nan, np.nan, level, n_boot, 0))
-        note = notes.get(cid) or _missing_requirement(cid, df, min_runs=min_runs, min_levels=min_levels)
+        raw = cis.get(cid, BootstrapCI(np.nan, np.nan, np.nan, level, n_boot, 0))
+        ci = raw.including_estimate()
+        gate_note, gate_rule = calibrated_gate(cid, design, gate, min_runs)
+        note = notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels) or gate_note
         if note is None and not np.isfinite(ci.estimate):
             note = "statistic undefined on this table"
         elif note is None and not (np.isfinite(ci.lo) and np.isfinite(ci.hi)):
             note = "bootstrap CI undefined"
         result = "inconclusive" if note else verdict(ci, claim.expectation)
-        if note is None and not ci.lo <= ci.estimate <= ci.hi:
-            note = "estimate outside its bootstrap CI (small-sample bias); the rule used their hull"
+        if note is None and (ci.lo, ci.hi) != (raw.lo, raw.hi):
+            note = "interval widened to include the estimate (the calibrated coverage is this widened one's)"
         digits = 1 if np.isfinite(ci.estimate) and abs(ci.estimate) >= 10 else 2
         rows.append({
             "claim": cid, "section": claim.section, "statement": claim.text, "paper": claim.paper,
             "statistic": claim.statistic, "this run": ci.format(digits), "agrees?": result,
-            "rule": f"{claim.expectation.rule}; CI {100 * level:g} % over runs; ≥ {min_runs} seeds/config",
+            "rule": f"{claim.expectation.rule}; {100 * level:g} % {scheme} bootstrap over runs; {gate_rule}",
             "note": note or "", "estimate": ci.estimate, "ci_lo": ci.lo, "ci_hi": ci.hi,
         })
     return pd.DataFrame(rows)
+
+
 
 
 def scale_note(df: pd.DataFrame) -> str:

@@ -90,6 +90,7 @@ def synthetic_results(
     downstream_sizes: Sequence[int] = (10, 100, 1000, 10000),
     steps: int = 300_000,
     dataset_source: str = "synthetic",
+    population_seed: int | None = None,
 ) -> pd.DataFrame:
     """A results table (one row per run × representation) with every column of
     the real table (study/columns.py; metric keys study.md §5).
@@ -98,7 +99,11 @@ def synthetic_results(
     or a mapping method → values (from ``params.PAPER_GRID``). Provenance
     columns say ``"synthetic"``. ``seeds``: a count or explicit seed ids.
     ``noise``: std of per-run noise on the latent (default 1 for "plausible",
-    0 for "method"/"method_x_value"). All draws come from ``np.random.default_rng(seed)``.
+    0 for "method"/"method_x_value"). All draws come from ``np.random.default_rng(seed)``,
+    except, when ``population_seed`` is given, the population's effects (dataset × method,
+    method, configuration, strength slope), which then come from
+    ``np.random.default_rng(population_seed)``: tables with the same ``population_seed`` and
+    different ``seed`` are independent studies of one population (claims calibration).
     """
     if effect not in EFFECTS:
         raise ValueError(f"effect must be one of {EFFECTS}, got {effect!r}")
@@ -113,10 +118,11 @@ def synthetic_results(
     k = runs["value_index"].to_numpy().astype(float)
 
     # latent per-run quality (higher = more disentangled)
-    dataset_method = rng.normal(0.0, 1.0, size=(len(DATASETS), len(METHODS)))
-    method_only = rng.normal(0.0, 1.5, size=len(METHODS))
-    config_table = rng.normal(0.0, 1.5, size=(len(METHODS), 6))
-    strength_slope = rng.normal(0.0, 0.3, size=len(METHODS))
+    population = rng if population_seed is None else np.random.default_rng(population_seed)
+    dataset_method = population.normal(0.0, 1.0, size=(len(DATASETS), len(METHODS)))
+    method_only = population.normal(0.0, 1.5, size=len(METHODS))
+    config_table = population.normal(0.0, 1.5, size=(len(METHODS), 6))
+    strength_slope = population.normal(0.0, 0.3, size=len(METHODS))
     eps = rng.normal(size=n)
     if effect == "plausible":
         quality = dataset_method[d_idx, m_idx] + strength_slope[m_idx] * k + noise * eps

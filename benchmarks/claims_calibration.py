@@ -1,0 +1,306 @@
+"""Calibrate the claims' intervals and verdicts by simulation with known truth (issue 19).
+
+Synthetic studies (``analysis/synthetic.py``) of a fixed *population* are drawn
+at a design (datasets × methods × values per method × seeds per configuration);
+each claim statistic gets its bootstrap interval by every resampling scheme
+(``analysis/bootstrap.py``), widened to include the estimate as the claims table
+shows it, and the verdict rule of ``analysis/claims.py`` is applied.
+
+Truth. The claims are about the population of runs at the design's
+configurations, not about the seeds that happened to be drawn, so a statistic's
+truth is its value as the seeds per configuration grow without bound:
+
+- planted-effect studies (``plausible``): the statistic on ``--truth-seeds``
+  seeds per configuration of the same population, averaged over
+  ``--truth-reps`` independent such tables (the spread between them is written
+  too, so a truth that is not pinned down is visible);
+- null studies (``noise``: every score, TC and accuracy i.i.d.): the symmetry
+  value (every configuration, score and representation is exchangeable), e.g.
+  0 for rank correlations and trends, 50 % for shares and win rates, 0 % / 100 %
+  for R² / 1 − R²; C7's is the expected share of the most frequent of uniformly
+  random winners.
+
+Per (design, seeds, scheme, claim) it reports the coverage of the shown
+interval, the rate of wrong decisive verdicts (agrees/disagrees when the truth
+says otherwise; with a truth exactly at the threshold every decisive verdict
+is wrong) on null and on planted studies, and the power (correct decisive
+verdicts on planted studies). Goals (issue 19): coverage ≥ 90 % and ≤ 5 %
+wrong verdicts. Raw rows are appended to ``<out>/claims_calibration_raw_<label>_s<seeds>.csv``
+as each study finishes; ``--summarise`` turns them into
+``claims_calibration.{csv,md}`` and ``--write-gate`` into the per-claim gate
+read by ``claims.py`` (``src/disentangle/analysis/claims_gate.csv``).
+
+    python benchmarks/claims_calibration.py --params params/default.yaml --seeds 3 4 5
+    python benchmarks/claims_calibration.py --label paper_subset --datasets dsprites color_dsprites \\
+        noisy_dsprites scream_dsprites smallnorb cars3d shapes3d --values-per-method 6 --seeds 5
+    python benchmarks/claims_calibration.py --summarise --write-gate
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from disentangle.analysis import claims
+from disentangle.analysis.bootstrap import SCHEMES, BootstrapCI, bootstrap_replicates, interval_from_replicates
+from disentangle.analysis.paper_values import CLAIMS, METHODS
+from disentangle.analysis.synthetic import synthetic_results
+from disentangle.io import atomic_write_text
+from disentangle.study.columns import SCORES
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW_COLUMNS = ("label", "n_datasets", "n_methods", "n_values", "seeds", "effect", "population", "study", "scheme",
+               "n_boot", "claim", "estimate", "lo", "hi", "truth", "truth_sd", "verdict", "truth_verdict")
+COVERAGE_GOAL, WRONG_GOAL = 0.90, 0.05
+#: fewer null or planted studies than this at a design and the goals count as not shown
+MIN_STUDIES = 6
+
+
+def null_truth(claim_id: str, n_cells: int, n_methods: int, rng: np.random.Generator) -> float:
+    """The statistic's population value when every score/TC/accuracy is i.i.d. noise (symmetry)."""
+    if claim_id == "C7":  # expected share of the most frequent of n_cells uniformly random winners
+        counts = rng.multinomial(n_cells, np.full(n_methods, 1.0 / n_methods), size=200_000)
+        return float(100 * counts.max(axis=1).mean() / n_cells)
+    fixed = {"C3b": 50.0, "C5a": 0.0, "C5b": 100.0, "C6": 50.0}
+    if claim_id in fixed:
+        return fixed[claim_id]
+    if claim_id.startswith("C9"):
+        return 50.0
+    return 0.0  # trends and rank correlations
+
+
+def truth_verdict(value: float, claim_id: str) -> str:
+    """The verdict the rule gives an interval that is exactly the truth."""
+    return claims.verdict(BootstrapCI(value, value, value, 0.95, 1, 1), CLAIMS[claim_id].expectation)
+
+
+def _table(design: dict, seeds: int, *, seed: int, population: int, effect: str) -> pd.DataFrame:
+    return synthetic_results(design["datasets"], design["methods"], design["values"], seeds, seed=seed,
+                             population_seed=population, effect=effect)
+
+
+def _append(path: Path, rows: list[dict]) -> None:
+    new = not path.exists()
+    with open(path, "a", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=RAW_COLUMNS)
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def calibrate(args: argparse.Namespace, design: dict) -> None:
+    raw = args.out / f"claims_calibration_raw_{args.label}_s{'-'.join(map(str, args.seeds))}.csv"
+    probe = claims._claim_columns(_table(design, 2, seed=0, population=0, effect="plausible"))
+    ids = [c for c in (args.claims or CLAIMS) if claims.structural_requirement(c, probe) is None]
+    n_values = (design["values"] if isinstance(design["values"], int)
+                else int(np.median([len(v) for v in design["values"].values()])))
+    shape = {"label": args.label, "n_datasets": len(design["datasets"]), "n_methods": len(design["methods"]),
+             "n_values": n_values}
+    print(f"[{args.label}] design {shape}; claims {ids}", flush=True)
+    rng = np.random.default_rng(12345)
+    n_cells = len(design["datasets"]) * len(SCORES)
+    truths = {}
+    for effect in args.effects:
+        for population in range(args.populations):
+            pop_seed = 1000 + population
+            if effect == "noise":
+                truth = {c: null_truth(c, n_cells, len(design["methods"]), rng) for c in ids}
+                truths[effect, population] = truth, dict.fromkeys(ids, 0.0)
+                continue
+            t0 = time.time()
+            big = [claims.claim_values(claims._claim_columns(
+                _table(design, args.truth_seeds, seed=900_000 + r, population=pop_seed, effect=effect)),
+                ids, seed=r, n_draws=args.n_draws)[0] for r in range(args.truth_reps)]
+            truths[effect, population] = ({c: float(np.nanmean([b[c] for b in big])) for c in ids},
+                                          {c: float(np.nanstd([b[c] for b in big])) for c in ids})
+            print(f"  truth {effect} pop {population}: {time.time() - t0:.0f} s", flush=True)
+    done = set()
+    if raw.exists():  # resume: skip the studies already written
+        old = pd.read_csv(raw)
+        done = set(zip(old["effect"], old["population"], old["seeds"], old["study"]))
+    # interleaved, so partial results already mix effects, populations and seed counts
+    for study in range(args.studies):
+        for population in range(args.populations):
+            for effect in args.effects:
+                truth, truth_sd = truths[effect, population]
+                for seeds in args.seeds:
+                    if (effect, population, seeds, study) in done:
+                        continue
+                    t0 = time.time()
+                    study_seed = 10_000 * seeds + 100 * population + study
+                    df = claims._claim_columns(_table(design, seeds, seed=study_seed, population=1000 + population,
+                                                      effect=effect))
+                    stat = lambda t: claims.claim_values(t, ids, seed=study, n_draws=args.n_draws)[0]  # noqa: E731
+                    estimates = stat(df)
+                    rows = []
+                    for scheme in args.schemes:
+                        _, reps, resampler = bootstrap_replicates(df, stat, seed=study, n_boot=args.n_boot,
+                                                                  scheme=scheme, estimates=estimates)
+                        for c in ids:
+                            ci = interval_from_replicates(estimates[c], reps[c], level=0.95, scheme=scheme,
+                                                          spread_scale=resampler.spread_scale)
+                            shown = ci.including_estimate()
+                            rows.append({**shape, "seeds": seeds, "effect": effect, "population": population,
+                                         "study": study, "scheme": scheme, "n_boot": args.n_boot, "claim": c,
+                                         "estimate": ci.estimate, "lo": shown.lo, "hi": shown.hi,
+                                         "truth": truth[c], "truth_sd": truth_sd[c],
+                                         "verdict": claims.verdict(shown, CLAIMS[c].expectation),
+                                         "truth_verdict": truth_verdict(truth[c], c)})
+                    _append(raw, rows)
+                    print(f"  {effect} pop {population} seeds {seeds} study {study}: {time.time() - t0:.1f} s",
+                          flush=True)
+
+
+def summarise(raw: pd.DataFrame) -> pd.DataFrame:
+    """Per (design, seeds, scheme, claim): coverage, wrong-verdict rates, power, and whether the goals hold."""
+    raw = raw.copy()
+    raw["covered"] = (raw["lo"] <= raw["truth"] + 1e-9) & (raw["truth"] - 1e-9 <= raw["hi"])
+    raw["decisive"] = raw["verdict"] != "inconclusive"
+    raw["wrong"] = raw["decisive"] & (raw["verdict"] != raw["truth_verdict"])
+    raw["correct"] = raw["decisive"] & (raw["verdict"] == raw["truth_verdict"])
+    keys = ["label", "n_datasets", "n_methods", "n_values", "seeds", "scheme", "claim"]
+    out = []
+    for key, g in raw.groupby(keys, sort=False):
+        null, planted = g[g["effect"] == "noise"], g[g["effect"] != "noise"]
+        n_cov = int(g["covered"].notna().sum())
+        cov = float(g["covered"].mean())
+        row = dict(zip(keys, key))
+        row.update({
+            "n_studies": len(g), "n_boot": int(g["n_boot"].max()),
+            "coverage": cov, "coverage_se": float(np.sqrt(max(cov * (1 - cov), 1e-4) / max(n_cov, 1))),
+            "coverage_null": float(null["covered"].mean()) if len(null) else np.nan,
+            "coverage_planted": float(planted["covered"].mean()) if len(planted) else np.nan,
+            "wrong_null": float(null["wrong"].mean()) if len(null) else np.nan,
+            "wrong_planted": float(planted["wrong"].mean()) if len(planted) else np.nan,
+            "power_planted": float(planted["correct"].mean()) if len(planted) else np.nan,
+            "n_null": len(null), "n_planted": len(planted),
+            "truth_planted": float(planted["truth"].mean()) if len(planted) else np.nan,
+            "width": float((g["hi"] - g["lo"]).median()),
+        })
+        row["meets_goals"] = bool(row["coverage"] >= COVERAGE_GOAL and min(len(null), len(planted)) >= MIN_STUDIES
+                                  and row["wrong_null"] <= WRONG_GOAL and row["wrong_planted"] <= WRONG_GOAL)
+        out.append(row)
+    return pd.DataFrame(out)
+
+
+def gate(summary: pd.DataFrame, scheme: str) -> pd.DataFrame:
+    """Per claim and calibrated design, the fewest seeds from which on every calibrated seed count meets
+    the goals (NaN: none does). Read by ``claims.py``."""
+    rows = []
+    sub = summary[summary["scheme"] == scheme]
+    for key, g in sub.groupby(["claim", "label", "n_datasets", "n_methods", "n_values"], sort=False):
+        g = g.sort_values("seeds")
+        ok = g["meets_goals"].to_numpy()
+        tail = [i for i in range(len(g)) if ok[i:].all()]
+        first = g.iloc[tail[0]] if tail else None
+        at = g.iloc[-1] if first is None else first
+        rows.append({"claim": key[0], "design": key[1], "n_datasets": key[2], "n_methods": key[3],
+                     "n_values": key[4], "scheme": scheme, "calibrated_seeds": " ".join(map(str, g["seeds"])),
+                     "min_seeds": int(first["seeds"]) if first is not None else "",
+                     "coverage": round(float(at["coverage"]), 3), "wrong_null": round(float(at["wrong_null"]), 3),
+                     "wrong_planted": round(float(at["wrong_planted"]), 3),
+                     "n_studies": int(at["n_studies"]), "n_boot": int(at["n_boot"])})
+    return pd.DataFrame(rows)
+
+
+def book_table(summary: pd.DataFrame, scheme: str) -> pd.DataFrame:
+    """One row per claim, one column per calibrated design and seed count:
+    "coverage / wrong verdicts on null studies / power" in %, plus the derived gate."""
+    sub = summary[summary["scheme"] == scheme]
+    gates = gate(summary, scheme)
+    out = pd.DataFrame(index=pd.Index(list(dict.fromkeys(sub["claim"])), name="claim"))
+    for (label, d, m, v, seeds), g in sub.groupby(["label", "n_datasets", "n_methods", "n_values", "seeds"],
+                                                  sort=False):
+        column = f"{d}×{m}×{v}, {seeds} seeds (n={int(g['n_studies'].max())})"
+        out[column] = g.set_index("claim").apply(
+            lambda r: f"{100 * r.coverage:.0f} / {100 * r.wrong_null:.0f} / {100 * r.power_planted:.0f}"
+            + ("" if r.meets_goals else " ✗"), axis=1)
+    for label, g in gates.groupby("design", sort=False):
+        out[f"min seeds ({label})"] = g.set_index("claim")["min_seeds"].replace("", "not reached")
+    return out.reset_index()
+
+
+def _markdown(table: pd.DataFrame) -> str:
+    def cell(v):
+        if isinstance(v, float):
+            return "n/a" if not np.isfinite(v) else f"{v:.3g}"
+        return str(v)
+    lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in r) + " |" for r in table.itertuples(index=False)]
+    return "\n".join(lines) + "\n"
+
+
+def design_from(args: argparse.Namespace) -> dict:
+    if args.params:
+        from disentangle.params import load
+        study = load(args.params, root=ROOT).study
+        design = {"datasets": list(study["datasets"]), "methods": list(study["methods"]),
+                  "values": {m: list(study["values"][m]) for m in study["methods"]}}
+        if not args.seeds:
+            args.seeds = [len(study["seeds"])]
+    else:
+        design = {"datasets": args.datasets, "methods": args.methods, "values": args.values_per_method}
+    if args.datasets and args.params:
+        design["datasets"] = args.datasets
+    if not args.seeds:
+        raise SystemExit("give --seeds (seeds per configuration) or --params")
+    return design
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--params", help="read datasets/methods/values/seeds from this params file's study section")
+    ap.add_argument("--datasets", nargs="+", default=None)
+    ap.add_argument("--methods", nargs="+", default=list(METHODS))
+    ap.add_argument("--values-per-method", type=int, default=3)
+    ap.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds per configuration to calibrate")
+    ap.add_argument("--label", default="default")
+    ap.add_argument("--effects", nargs="+", default=["noise", "plausible"])
+    ap.add_argument("--schemes", nargs="+", default=list(SCHEMES), choices=SCHEMES)
+    ap.add_argument("--claims", nargs="+", default=None)
+    ap.add_argument("--populations", type=int, default=3, help="planted populations (null: repeats)")
+    ap.add_argument("--studies", type=int, default=8, help="studies per population and seed count")
+    ap.add_argument("--n-boot", type=int, default=40)
+    ap.add_argument("--n-draws", type=int, default=2000, help="transfer draws per C9 statistic")
+    ap.add_argument("--truth-seeds", type=int, default=50, help="seeds per configuration of a truth table (≤ 50)")
+    ap.add_argument("--truth-reps", type=int, default=4)
+    ap.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results")
+    ap.add_argument("--summarise", action="store_true", help="only summarise the raw rows")
+    ap.add_argument("--write-gate", metavar="SCHEME", default=None,
+                    help="write the per-claim gate for this scheme to src/disentangle/analysis/claims_gate.csv")
+    args = ap.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    if not args.summarise:
+        if args.datasets is None and not args.params:
+            args.datasets = ["dsprites", "color_dsprites"]
+        calibrate(args, design_from(args))
+    raw = pd.concat([pd.read_csv(p) for p in sorted(args.out.glob("claims_calibration_raw_*.csv"))],
+                    ignore_index=True)
+    summary = summarise(raw)
+    atomic_write_text(args.out / "claims_calibration.csv", summary.to_csv(index=False))
+    show = summary[["label", "n_datasets", "n_methods", "n_values", "seeds", "scheme", "claim", "n_studies",
+                    "coverage", "coverage_null", "coverage_planted", "wrong_null", "wrong_planted",
+                    "power_planted", "width", "meets_goals"]]
+    atomic_write_text(args.out / "claims_calibration.md",
+                      "# Claims calibration (benchmarks/claims_calibration.py)\n\n" + _markdown(show))
+    print(_markdown(show))
+    if args.write_gate:
+        table = gate(summary, args.write_gate)
+        target = ROOT / "src" / "disentangle" / "analysis" / "claims_gate.csv"
+        atomic_write_text(target, table.to_csv(index=False))
+        print(_markdown(table))
+        book = _markdown(book_table(summary, args.write_gate))
+        atomic_write_text(args.out / "claims_calibration_book.md", book)
+        print(book)
+
+
+if __name__ == "__main__":
+    main()
