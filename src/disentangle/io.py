@@ -75,3 +75,20 @@ def read_json(path: str | os.PathLike) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as e:
         raise DamagedFileError(f"{path}: damaged file (not valid JSON: {e.msg} at line {e.lineno})") from None
+
+
+def set_aside(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """Move a damaged file (or folder) inside ``folder`` to ``<folder>/damaged/<same relative
+    path>``, replacing an older copy there, so that it is redone but never silently lost.
+    Returns its new path."""
+    import shutil
+
+    path, folder = Path(path), Path(folder)
+    target = folder / "damaged" / path.relative_to(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    os.replace(path, target)
+    return target

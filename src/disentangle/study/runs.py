@@ -26,7 +26,6 @@ is sound, training otherwise.
 from __future__ import annotations
 
 import json
-import shutil
 import sys
 import time
 import traceback
@@ -36,7 +35,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text
+from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
 from ..io import read_json as _read_json
 from . import claims
 from .backend import Backend
@@ -125,18 +124,6 @@ def run_state(run: Run, run_dir: Path) -> str:
     if (run_dir / "failed.json").exists():
         return FAILED
     return PENDING
-
-
-def set_aside(path: Path, run_dir: Path) -> Path:
-    """Move a damaged file or folder into ``<run>/damaged/`` (replacing an older copy); its new path."""
-    target = run_dir / DAMAGED_DIR / path.relative_to(run_dir)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_dir():
-        shutil.rmtree(target)
-    elif target.exists():
-        target.unlink()
-    path.rename(target)
-    return target
 
 
 def repair(run: Run, run_dir: Path) -> list[str]:
