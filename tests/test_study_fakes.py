@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from disentangle.io import DamagedFileError, atomic_path, atomic_write_bytes, atomic_write_json, read_json
+from disentangle.io import (DamagedFileError, atomic_path, atomic_write_bytes, atomic_write_json,
+                            atomic_write_text, read_json)
 from disentangle.params import PAPER_GRID, load
 from disentangle.study.killpoints import kill_point
 
@@ -71,9 +72,12 @@ class FakeBackend:
             f.write(f"{step}\n")
         atomic_write_json(out_dir / "threads.json", {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")})
         steps, every = run.training["steps"], run.training["checkpoint_every"]
+        log = []
         while step < steps:
             step += 1
             time.sleep(self.step_sleep)
+            log.append(json.dumps({"global_step": step, "loss": run.value + 1.0 / step}) + "\n")
+            atomic_write_text(out_dir / "log.jsonl", "".join(log))  # what the study's progress line reads
             if step % every == 0 and step < steps:
                 with atomic_path(ckpt) as tmp:
                     tmp.write_text(json.dumps({"step": step}))

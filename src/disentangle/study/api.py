@@ -244,15 +244,19 @@ def run_study(params_or_path: Any, *, progress: bool = True, backend: Backend | 
     return outcome.table
 
 
+#: seconds between two updates of the per-run training progress
+PROGRESS_EVERY_S = 2.0
+
+
 class TrainingMonitor:
     """Per-run training progress on the study's bar, read from the run folders (so it
     works for any number of worker processes): step, loss of each run being trained,
     and models per hour finished by this invocation."""
 
     def __init__(self, study: Study, runs: Sequence[Run], bar: Any, finished: dict[int, str], start: float,
-                 every_s: float = 2.0):
-        self.study, self.runs, self.bar, self.finished, self.start = study, list(runs), bar, finished, start
-        self.every_s = every_s
+                 every_s: float | None = None):
+        self.study, self.runs, self.bar, self.finished, self.t0 = study, list(runs), bar, finished, start
+        self.every_s = PROGRESS_EVERY_S if every_s is None else every_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True, name="study-progress")
 
@@ -274,7 +278,7 @@ class TrainingMonitor:
         parts = [f"{r.model_num} {p}" for r in self.runs if r.model_num not in self.finished
                  and (p := training_progress(r, self.study.run_dir(r))) is not None]
         done = sum(s == DONE for s in self.finished.values())
-        rate = models_per_hour(done, time.perf_counter() - self.start)
+        rate = models_per_hour(done, time.perf_counter() - self.t0)
         shown = "; ".join(parts[:4]) + (f" (+{len(parts) - 4})" if len(parts) > 4 else "")
         return f"{shown} | {rate:.1f} models/h" if shown else f"{rate:.1f} models/h"
 

@@ -144,8 +144,9 @@ def repair(run: Run, run_dir: Path) -> list[str]:
         try:
             _read_json(f)
         except DamagedFileError:
-            set_aside(f, run_dir)
             damaged.add(f.relative_to(run_dir).as_posix())
+            if f.parent == run_dir:  # a damaged model/config.json goes with its whole model folder
+                set_aside(f, run_dir)
     retrain = bool({"train_results.json", "model/config.json"} & damaged) or (
         (run_dir / "train_results.json").exists() and model_problem(run_dir / "model") is not None)
     if retrain:
