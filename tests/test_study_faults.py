@@ -296,3 +296,38 @@ def test_training_progress_reads_the_run_log(tmp_path):
     assert training_progress(run, d) is None  # not claimed: not being trained
     (d / "claim").write_text("{}")
     assert training_progress(run, d) == "step 4/6 loss 2.5"
+
+
+# --------------------------------------------------------------------------- one-line errors
+
+
+def _short_error(capsys, argv, max_lines=2):
+    """The error of ``main(argv)``: exit 2, no traceback, ``max_lines`` lines plus the --debug hint."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" not in err and err.startswith("error: "), err
+    assert len(err.strip().splitlines()) <= max_lines + 1, err
+    return err
+
+
+def test_user_errors_are_one_or_two_lines_naming_the_file(tmp_path, capsys):
+    """Before: a missing dataset file with `data_source: auto`, an unwritable results
+    folder and an unknown command gave tracebacks, or the usage text without saying
+    what was wrong."""
+    params = write_params(tmp_path, data_source="auto")
+    params.write_text(params.read_text().replace("- dsprites", "- smallnorb") + f"\n")
+    text = params.read_text().replace("  data_source: auto", f"  data_source: auto\n  data_root: {tmp_path / 'data'}")
+    params.write_text(text)
+    err = _short_error(capsys, ["study", "run", str(params), "--no-progress"], max_lines=8)  # one line per file
+    assert str(tmp_path / "data" / "smallnorb") in err and "data download smallnorb" in err
+
+    (tmp_path / "occupied").write_text("a file, not a folder")
+    params = write_params(tmp_path, results_dir=tmp_path / "occupied" / "results")
+    err = _short_error(capsys, ["study", "run", str(params), "--no-progress"])
+    assert str(tmp_path / "occupied") in err
+
+    err = _short_error(capsys, ["stduy", "run", str(params)])
+    assert "unknown command 'stduy'" in err and "study" in err
+
+    with pytest.raises(OSError):  # --debug shows the full traceback
+        main(["--debug", "study", "run", str(params), "--no-progress"])

@@ -130,6 +130,8 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
     """
     start = time.perf_counter()
     study, backend, runs = _plan(params_or_path, backend)
+    with claims.global_lock(study.results_dir):  # an unwritable results folder fails here, naming it
+        pass
     pending = [r for r in runs if run_state(r, study.run_dir(r)) != DONE]
     bar = tqdm(total=len(runs), initial=len(runs) - len(pending), disable=not progress, unit="run",
                desc=f"study {study.params.shared['scale']}", dynamic_ncols=True)
