@@ -243,7 +243,7 @@ def test_workers_stop_when_their_parent_dies(tmp_path):
         workers = _claim_pids(dirs)
         parent.kill()
         parent.wait()
-        assert _wait_for(lambda: not any(_live(p) for p in workers), timeout=20), "orphaned workers kept training"
+        assert _wait_for(lambda: not any(_live(p) for p in workers), timeout=45), "orphaned workers kept training"
         assert _claim_pids(dirs) == set()  # they released their claims on the way out
     finally:
         parent.kill()

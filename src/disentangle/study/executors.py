@@ -120,6 +120,9 @@ def _process_main(study: Study, units: list[list[Run]], backend: Backend | None,
         work(study, units, backend)
     except KeyboardInterrupt:
         pass
+    finally:  # a second Ctrl-C (the parent forwards one) must not break the exit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _failed_since(run_dir: Path, since: float) -> bool:
