@@ -202,3 +202,13 @@ def test_cli(server, tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.strip() == str(shapes3d.expected_files(tmp_path)[0])
     assert cli_main(["download", "cars3d", "--root", str(tmp_path), "--base-url", server.base + "/none", "--no-progress"]) == 2
     assert "HTTP 404" in capsys.readouterr().err
+
+
+def test_a_failed_download_leaves_no_empty_folders(server, tmp_path):
+    """Before: a failed download left the empty folders it had made for the file."""
+    server.routes["/file.bin"] = (500, b"boom", None)
+    root = tmp_path / "cache"
+    (root / "kept").mkdir(parents=True)  # folders that were there before stay
+    with pytest.raises(DownloadError, match="HTTP 500"):
+        fetch(_resource(b"", dest="a/b/file.bin"), root, urls=[server.base + "/file.bin"], progress=False)
+    assert sorted(p.name for p in root.rglob("*")) == ["kept"]

@@ -275,3 +275,42 @@ def test_gz_reader_rejects_wrong_length(tmp_path):
     p.write_bytes(gzip.compress(struct.pack("<5i", 0x1E3D4C54, 1, 4, 1, 1) + bytes(8)))
     with pytest.raises(DatasetFormatError, match=r"x\.mat\.gz"):
         read_norb_matrix(p)
+
+
+# --------------------------------------------------------------------------- fault injection
+
+
+@pytest.mark.parametrize("save", [np.savez, np.savez_compressed])
+def test_an_object_array_in_an_npz_is_refused_before_any_memory_map(tmp_path, save):
+    """Before: an .npz holding an object-dtype array was memory-mapped, and indexing
+    it segfaulted the process (rc 139)."""
+    path = tmp_path / "evil.npz"
+    save(path, imgs=np.array([object(), "x", 3], dtype=object))
+    with pytest.raises(DatasetFormatError, match=r"evil\.npz: array 'imgs' holds Python objects"):
+        npz_array(path, "imgs")
+    assert not list(tmp_path.glob("*.npy"))  # nothing decompressed or mapped
+
+
+def test_a_cut_npz_names_the_file(tmp_path):
+    """Before: an .npz with cut data failed with `mmap length is greater than file size`,
+    naming no file."""
+    from disentangle.data import get_dataset
+    from disentangle.data.dsprites import REAL_FILE
+
+    path = tmp_path / REAL_FILE
+    path.parent.mkdir(parents=True)
+    np.savez(path, imgs=np.zeros((64, 64, 64), np.uint8))
+    blob = path.read_bytes()
+    path.write_bytes(blob[: len(blob) // 2])  # the download stopped half way
+    with pytest.raises(DatasetFormatError, match=str(path)):
+        get_dataset("dsprites", source="file", root=tmp_path)
+    # a stored member whose data is cut but whose zip directory survived
+    np.savez(tmp_path / "b.npz", x=np.zeros(1000, np.uint8))
+    blob = bytearray((tmp_path / "b.npz").read_bytes())
+    with zipfile.ZipFile(tmp_path / "b.npz") as zf:
+        info = zf.getinfo("x.npy")
+    shape_at = blob.index(b"(1000,)", info.header_offset)
+    blob[shape_at:shape_at + 7] = b"(9000,)"  # the header promises more than the file holds
+    (tmp_path / "b.npz").write_bytes(bytes(blob))
+    with pytest.raises(DatasetFormatError, match=r"b\.npz: array 'x' is cut short"):
+        npz_array(tmp_path / "b.npz", "x")

@@ -188,3 +188,44 @@ def test_learning_rate_written_as_yaml_text_gets_a_hint(tmp_project):
     msg = _error(path)
     assert "study.training.lr: wrong type: expected float, got str ('1e-3')" in msg and "write 0.001" in msg
     assert "study.training.lr: must be > 0" in _error(tmp_project(lambda d: d["study"]["training"].update(lr=0)))
+# --------------------------------------------------------------------------- fault injection
+
+
+def test_a_params_file_outside_the_project_works(tmp_path, monkeypatch):
+    """Before: a params file copied outside the repository (as the README invites)
+    failed with a traceback ending `no _config.yml/_toc.yml found above ...`.
+    Relative paths in such a file resolve against its own folder, whatever the
+    working directory; inside a project they resolve against the project root."""
+    data = yaml.safe_load((ROOT / "params" / "ci.yaml").read_text())
+    data.pop("chapters")
+    data["shared"]["data_root"] = "data"
+    outside = tmp_path / "elsewhere" / "my.yaml"
+    outside.parent.mkdir()
+    outside.write_text(yaml.safe_dump(data))
+    monkeypatch.chdir(tmp_path)  # not a project either
+    p = params.load(outside)
+    assert p.shared["results_dir"] == str(outside.parent / "_build" / "study" / "ci")
+    assert p.shared["data_root"] == str(outside.parent / "data")
+    with pytest.raises(params.ParamsError, match="no book project"):
+        p.root
+    monkeypatch.chdir(ROOT)  # from the project, its chapters can be checked and the book run
+    data["chapters"] = {"01_impossibility": {}}
+    outside.write_text(yaml.safe_dump(data))
+    p = params.load(outside)
+    assert p.root == ROOT and p.shared["results_dir"] == str(outside.parent / "_build" / "study" / "ci")
+    inside = params.load(ROOT / "params" / "ci.yaml")
+    assert inside.shared["results_dir"] == str(ROOT / "_build" / "study" / "ci")
+
+
+def test_a_duplicate_key_is_an_error(tmp_project):
+    """Before: a key written twice was accepted silently, the last one winning."""
+    path = tmp_project(lambda d: None)
+    path.write_text(path.read_text().replace("  seed: 0\n", "  seed: 0\n  seed: 3\n", 1))
+    msg = _error(path)
+    assert "x.yaml" in msg and "duplicate key 'seed'" in msg
+
+
+def test_values_for_a_method_not_in_methods_are_an_error(tmp_project):
+    """Before: `values` given for a method missing from `methods` were silently ignored."""
+    msg = _error(tmp_project(lambda d: d["study"]["values"].update(factor_vae=[10])))
+    assert "study.values.factor_vae: values given for a method not in study.methods" in msg

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from disentangle.io import atomic_path, atomic_write_json
+from disentangle.io import (DamagedFileError, atomic_path, atomic_write_bytes, atomic_write_json,
+                            atomic_write_text, read_json)
 from disentangle.params import PAPER_GRID, load
 from disentangle.study.killpoints import kill_point
 
@@ -71,15 +72,20 @@ class FakeBackend:
             f.write(f"{step}\n")
         atomic_write_json(out_dir / "threads.json", {"OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS")})
         steps, every = run.training["steps"], run.training["checkpoint_every"]
+        log = []
         while step < steps:
             step += 1
             time.sleep(self.step_sleep)
+            if step % 5 == 0 or step == steps:  # what the study's progress line reads
+                log.append(json.dumps({"global_step": step, "loss": run.value + 1.0 / step}) + "\n")
+                atomic_write_text(out_dir / "log.jsonl", "".join(log))
             if step % every == 0 and step < steps:
                 with atomic_path(ckpt) as tmp:
                     tmp.write_text(json.dumps({"step": step}))
                     kill_point("checkpoint_write")
         weight = run.value + run.seed / 100
-        atomic_write_json(out_dir / "model" / "model.json", {"weight": weight})
+        atomic_write_bytes(out_dir / "model" / "model.pt", repr(weight).encode())  # the trainer's layout
+        atomic_write_json(out_dir / "model" / "config.json", {"weight": weight})
         record = {"loss": weight, "reconstruction_loss": weight / 2, "kl_loss": 1.0, "regularizer": 2.0,
                   "elbo": -weight, "global_step": steps, "elapsed_time": 0.01}
         atomic_write_json(out_dir / "train_results.json", record)
@@ -87,7 +93,15 @@ class FakeBackend:
         return record
 
     def load_model(self, model_dir, device):
-        return FakeModel(json.loads((Path(model_dir) / "model.json").read_text())["weight"])
+        """As ``training.load_model``: a file that cannot be read raises DamagedFileError naming it."""
+        config = read_json(Path(model_dir) / "config.json")
+        if config is None:
+            raise FileNotFoundError(f"no trained model in {model_dir}")
+        try:
+            weight = float((Path(model_dir) / "model.pt").read_text())
+        except ValueError:
+            raise DamagedFileError(f"{Path(model_dir) / 'model.pt'}: damaged model file") from None
+        return FakeModel(weight)
 
     def evaluation_seeds(self, representation):
         base = {"mean": 100, "sampled": 200}[representation]

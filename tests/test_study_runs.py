@@ -113,7 +113,7 @@ def test_a_failed_run_is_recorded_and_does_not_stop_the_others(tmp_path, capsys)
     assert failed["phase"] == "train" and "fake failure of model 1" in failed["error"]
     assert "Traceback" in failed["traceback"] and "_train_one" in failed["traceback"]
     status = study_status(params, backend=FakeBackend())
-    assert status.counts == {"done": 3, "running": 0, "failed": 1, "pending": 0}
+    assert status.counts == {"done": 3, "running": 0, "failed": 1, "pending": 0, "damaged": 0}
     assert "fake failure of model 1" in str(status)
     # a rerun retries the failed run only
     df = run_study(params, progress=False, backend=FakeBackend())

@@ -206,3 +206,49 @@ def test_bf16_mixed_precision_is_deterministic_resumable_and_really_in_use(tmp_p
     for w in _weights(tmp_path / "a").values():
         assert w.dtype == torch.float32  # weights and Adam stay float32
     assert load_model(tmp_path / "a" / "model", device="cpu").config["precision"] == "bf16"
+
+
+# --------------------------------------------------------------------------- fault injection
+
+
+def test_a_corrupt_checkpoint_is_set_aside_and_training_restarts(tmp_path):
+    """Before: a corrupt checkpoint failed every resume with `PytorchStreamReader
+    failed ...`, naming no file, until deleted by hand."""
+    config = _config()
+    straight = train(config, DATA, tmp_path / "straight")
+    with pytest.raises(TrainingStopped):
+        train(config, DATA, tmp_path / "resumed", stop_after=6)
+    ckpt = tmp_path / "resumed" / "checkpoints" / "iteration-00000006.pt"
+    ckpt.write_bytes(ckpt.read_bytes()[:200])  # a disk or copy error cut it
+    with pytest.warns(UserWarning, match=f"{ckpt}: damaged.*resuming from an older checkpoint or from the start"):
+        resumed = train(config, DATA, tmp_path / "resumed")
+    _assert_same_weights(_weights(tmp_path / "straight"), _weights(tmp_path / "resumed"))
+    assert {k: v for k, v in resumed.items() if k != "elapsed_time"} == \
+        {k: v for k, v in straight.items() if k != "elapsed_time"}
+    assert (tmp_path / "resumed" / "damaged" / "checkpoints" / ckpt.name).exists()  # set aside, not lost
+
+
+def test_train_results_without_their_model_are_trained_again(tmp_path):
+    """Before: `train_results.json` without `model/` short-circuited training, and every
+    later use failed with `no trained model in .../model`."""
+    record = train(_config(), DATA, tmp_path)
+    weights = _weights(tmp_path)
+    (tmp_path / "model" / "model.pt").unlink()
+    with pytest.warns(UserWarning, match=r"train_results\.json: its model is incomplete \(missing model/model\.pt\)"):
+        again = train(_config(), DATA, tmp_path)
+    _assert_same_weights(weights, _weights(tmp_path))
+    assert {k: v for k, v in again.items() if k != "elapsed_time"} == \
+        {k: v for k, v in record.items() if k != "elapsed_time"}
+
+
+@pytest.mark.parametrize("damage", ["config.json", "model.pt"])
+def test_a_damaged_model_folder_names_the_file(tmp_path, damage):
+    """Before: a truncated config.json raised a bare JSONDecodeError, a corrupt model.pt a
+    `PytorchStreamReader failed ...`; neither named the file."""
+    from disentangle.io import DamagedFileError
+
+    train(_config(), DATA, tmp_path)
+    path = tmp_path / "model" / damage
+    path.write_bytes(path.read_bytes()[:40])
+    with pytest.raises(DamagedFileError, match=str(path)):
+        load_model(tmp_path / "model", device="cpu")

@@ -5,6 +5,10 @@ Commands:
   params FILE                                        validate a params file
   data   download NAME [--root DIR]                  fetch a dataset (see data/download.py)
   study  run|status|aggregate PARAMS                 run or inspect a study (see study/cli.py)
+
+Options (any command):
+  --debug   show the full traceback of every error (by default, an error caused by
+            bad input, a bad file or an interrupt is one or two lines naming the file)
 """
 
 from __future__ import annotations
@@ -60,12 +64,49 @@ def _study(argv: list[str]) -> int:
 COMMANDS = {"book": _book, "params": _params, "data": _data, "study": _study}
 
 
+def user_error(error: BaseException) -> str | None:
+    """The one-line message of an error a user can cause (bad params, a missing,
+    damaged or unwritable file, a dead worker), or None for a bug (traceback)."""
+    from .data.download import DownloadError
+    from .data.formats import DatasetFormatError
+    from .io import DamagedFileError
+    from .params import ParamsError
+    from .study.executors import WorkersCrashed
+
+    if isinstance(error, (ParamsError, DamagedFileError, DatasetFormatError, DownloadError, WorkersCrashed)):
+        return str(error)
+    if isinstance(error, OSError) and (error.filename is not None or isinstance(error, FileNotFoundError)):
+        if error.filename is not None and error.strerror:
+            where = f"{error.filename}" + (f" -> {error.filename2}" if error.filename2 else "")
+            return f"{where}: {error.strerror}"
+        return str(error)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+    debug = "--debug" in argv
+    argv = [a for a in argv if a != "--debug"]
+    if not argv or argv[0] in ("-h", "--help"):
         print(__doc__)
-        return 0 if argv and argv[0] in ("-h", "--help") else 2
-    return COMMANDS[argv[0]](argv[1:])
+        return 0 if argv else 2
+    if argv[0] not in COMMANDS:
+        print(f"error: unknown command {argv[0]!r}; choose one of: {', '.join(COMMANDS)} "
+              f"(python -m disentangle --help)", file=sys.stderr)
+        return 2
+    try:
+        return COMMANDS[argv[0]](argv[1:])
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - user errors in one line; bugs keep their traceback
+        message = user_error(e)
+        if debug or message is None:
+            raise
+        print(f"error: {message}\n(python -m disentangle --debug ... shows the traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

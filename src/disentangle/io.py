@@ -55,3 +55,40 @@ def _json_default(o: Any) -> Any:
     if isinstance(o, Path):
         return str(o)
     raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+class DamagedFileError(ValueError):
+    """A file exists but cannot be read as what it should be; the message names it."""
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """The JSON content of ``path``; ``None`` if it does not exist; :class:`DamagedFileError`
+    naming the file if it is not valid JSON (truncated, overwritten, not UTF-8)."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError as e:
+        raise DamagedFileError(f"{path}: damaged file (not UTF-8 text: {e.reason})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise DamagedFileError(f"{path}: damaged file (not valid JSON: {e.msg} at line {e.lineno})") from None
+
+
+def set_aside(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
+    """Move a damaged file (or folder) inside ``folder`` to ``<folder>/damaged/<same relative
+    path>``, replacing an older copy there, so that it is redone but never silently lost.
+    Returns its new path."""
+    import shutil
+
+    path, folder = Path(path), Path(folder)
+    target = folder / "damaged" / path.relative_to(folder)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_dir() and not target.is_symlink():
+        shutil.rmtree(target)
+    elif target.exists() or target.is_symlink():
+        target.unlink()
+    os.replace(path, target)
+    return target

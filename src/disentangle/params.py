@@ -12,7 +12,14 @@ key must be a parameter there, of the same type as its default, and inside the
 range written in its comment (``# in [0, 1]``, ``# in (0, 0.5)``, ``# >= 1``,
 ``# one of: a|b|c``). So adding a chapter is one ``_toc.yml`` line plus one
 params section. Every problem is reported as ``<file>: <dotted.key>: <why>``
-before any work starts.
+before any work starts; a key given twice in one mapping is an error too.
+
+A params file may live anywhere on disk. Relative paths in it (``results_dir``,
+``data_root``) resolve against the project root (the folder holding
+``_config.yml`` and ``_toc.yml``) when the file lies inside a project, as
+``params/*.yaml`` do, and against the params file's own folder otherwise. The
+chapters it lists are those of the project holding the file, else of the
+project holding the working directory.
 """
 
 from __future__ import annotations
@@ -167,7 +174,8 @@ SHARED_SCHEMA: Schema = {
     "scale": Field(str, check=_one_of("ci", "default", "paper"), doc="which scale this file runs"),
     "seed": Field(int, 0, _range(0), "master seed for everything not part of the study grid"),
     "device": Field(str, "auto", _one_of("auto", "cpu", "cuda", "mps"), "torch device"),
-    "results_dir": Field(str, doc="study results folder (relative to the project root)"),
+    "results_dir": Field(str, doc="study results folder (relative: to the project root, or to the params "
+                                  "file's folder for a file outside the project)"),
     "data_root": Field(str, None, nullable=True, doc="dataset cache root; null = $DISENTANGLE_DATA or user cache"),
     "data_source": Field(str, "auto", _one_of("auto", "file", "procedural"), "real files or procedural stand-ins"),
 }
@@ -376,6 +384,7 @@ class Params:
     shared: dict[str, Any]
     study: dict[str, Any]
     chapters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    project: Path | None = None
 
     def chapter_parameters(self, name: str) -> dict[str, Any]:
         """What papermill injects into chapter ``name``: shared + its own section + params_file."""
@@ -383,7 +392,11 @@ class Params:
 
     @property
     def root(self) -> Path:
-        return project_root(self.path)
+        """The book's project root (holding the file, else the working directory)."""
+        if self.project is None:
+            raise ParamsError(f"{self.path}: no book project (_config.yml and _toc.yml) above the file or the "
+                              f"working directory; run from the project folder")
+        return self.project
 
 
 def project_root(start: str | Path | None = None) -> Path:
@@ -414,16 +427,49 @@ def toc_chapters(root: Path) -> list[str]:
     return [Path(f).name for f in files if (root / (f + ".ipynb")).is_file()]
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, but a key repeated in one mapping is an error (not "the last wins")."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict[Any, Any] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    "while constructing a mapping", node.start_mark,
+                    f"found duplicate key {key!r} (first on line {seen[key].line + 1})", key_node.start_mark)
+            seen[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+
+def _root_or_none(start: Path) -> Path | None:
+    try:
+        return project_root(start)
+    except FileNotFoundError:
+        return None
+
+
 def load(path: str | Path, *, root: str | Path | None = None) -> Params:
-    """Read and validate a params file; raise :class:`ParamsError` listing every problem."""
+    """Read and validate a params file; raise :class:`ParamsError` listing every problem.
+
+    Relative paths resolve against the project root holding the file, or the file's
+    folder for a file outside any project (see the module docstring)."""
     path = Path(path).resolve()
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         raise ParamsError(f"{path}: not valid YAML: {e}") from None
-    root = Path(root) if root else project_root(path)
+    except UnicodeDecodeError as e:
+        raise ParamsError(f"{path}: not UTF-8 text ({e.reason})") from None
+    if root:
+        root = Path(root)
+        base = root
+    else:
+        inside = _root_or_none(path.parent)
+        root = inside or _root_or_none(Path.cwd())
+        base = inside or path.parent
     errors: list[str] = []
     if not isinstance(raw, dict):
         raise ParamsError(f"{path}: top level must be a mapping with keys {list(TOP_LEVEL)}")
@@ -432,14 +478,24 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Params:
             errors.append(f"{key}: unknown top-level key; allowed: {list(TOP_LEVEL)}")
     shared = _apply_schema(raw.get("shared"), SHARED_SCHEMA, "shared", errors)
     study = _apply_schema(raw.get("study"), STUDY_SCHEMA, "study", errors)
-    chapters = _check_chapters(raw.get("chapters"), root, errors)
+    if isinstance(study.get("values"), dict) and isinstance(study.get("methods"), list):
+        for method in study["values"]:
+            if method not in study["methods"]:
+                errors.append(f"study.values.{method}: values given for a method not in study.methods "
+                              f"{study['methods']}; add it there or remove these values")
+    if raw.get("chapters") and root is None:
+        errors.append("chapters: no book project (_config.yml and _toc.yml) above the file or the working "
+                      "directory to check them against; run from the project folder")
+        chapters = {}
+    else:
+        chapters = _check_chapters(raw.get("chapters"), root, errors)
     if errors:
         raise ParamsError(f"{path}: invalid params:\n  " + "\n  ".join(f"{path.name}: {e}" for e in errors))
     for key in ("results_dir", "data_root"):
         if shared.get(key) is not None:
             p = Path(shared[key]).expanduser()
-            shared[key] = str(p if p.is_absolute() else (root / p).resolve())
-    return Params(path=path, shared=shared, study=study, chapters=chapters)
+            shared[key] = str(p if p.is_absolute() else (base / p).resolve())
+    return Params(path=path, shared=shared, study=study, chapters=chapters, project=root)
 
 
 def _check_chapters(section: Any, root: Path, errors: list[str]) -> dict[str, dict[str, Any]]:

@@ -228,9 +228,23 @@ def fetch(
     final = Path(root) / resource.dest
     if _present(final) and not force:
         return final
+    created = [d for d in (final.parent, *final.parent.parents) if not d.exists()]  # deepest first
     final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _fetch_into(resource, final, progress=progress, urls=urls, force=force)
+    except BaseException:
+        for d in created:  # a failed download leaves no empty folders behind
+            try:
+                d.rmdir()
+            except OSError:
+                break
+        raise
+
+
+def _fetch_into(resource: Resource, final: Path, *, progress: bool, urls: Sequence[str] | None,
+                force: bool) -> Path:
     if resource.checksum is None:
-        warnings.warn(f"{final.name}: no published checksum is known; the download is not verified", stacklevel=2)
+        warnings.warn(f"{final.name}: no published checksum is known; the download is not verified", stacklevel=3)
     algorithm, expected = resource.checksum or ("sha256", None)
     errors = []
     for url in urls or resource.urls:

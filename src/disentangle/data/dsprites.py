@@ -58,8 +58,11 @@ class FileSprites:
 
         self.path = Path(path)
         self.imgs = npz_array(self.path, "imgs")
-        if self.imgs.shape != (NUM_IMAGES, 64, 64):
-            raise ValueError(f"{self.path}: imgs has shape {self.imgs.shape}, expected ({NUM_IMAGES}, 64, 64)")
+        if self.imgs.shape != (NUM_IMAGES, 64, 64) or self.imgs.dtype.kind not in "uib":
+            from .formats import DatasetFormatError
+
+            raise DatasetFormatError(f"{self.path}: imgs is {self.imgs.dtype} {self.imgs.shape}, expected integer "
+                                     f"({NUM_IMAGES}, 64, 64)")
 
     def binary(self, indices: np.ndarray) -> np.ndarray:
         order = np.argsort(indices, kind="stable")  # sorted reads are kinder to the memory map
@@ -86,7 +89,7 @@ class ProceduralSprites:
         self.rendered = 0
         self.grid_seconds: float | None = None
         if self.cache_file is not None and self.cache_file.exists():
-            self.packed = np.load(self.cache_file, mmap_mode="r")
+            self.packed = _load_grid_cache(self.cache_file)
 
     @property
     def cache_file(self) -> Path | None:
@@ -114,8 +117,9 @@ class ProceduralSprites:
                 self.rendered = 0
                 return 0.0
             if self.cache_file.exists():
-                self.packed = np.load(self.cache_file, mmap_mode="r")
-                return 0.0
+                self.packed = _load_grid_cache(self.cache_file)
+                if self.packed is not None:
+                    return 0.0
             return self._render_grid(chunk)
 
     def _render_grid(self, chunk: int) -> float:
@@ -143,6 +147,22 @@ class ProceduralSprites:
             return _BITS_F32[self.packed[indices]].reshape(len(indices), 64, 64)
         self.rendered += len(indices)
         return dsprites_render.render(GRID.factors_of(indices)).astype(np.float32)
+
+
+def _load_grid_cache(path: Path) -> np.ndarray | None:
+    """The memory-mapped grid cache, or None (with a warning naming it) if it is
+    damaged or of another shape: the grid is then rendered again and the cache rewritten."""
+    import warnings
+
+    try:
+        packed = np.load(path, mmap_mode="r", allow_pickle=False)
+        if packed.shape == (NUM_IMAGES, 64 * 64 // 8) and packed.dtype == np.uint8:
+            return packed
+        why = f"holds {packed.dtype} {packed.shape}"
+    except (ValueError, OSError, EOFError) as e:
+        why = str(e)
+    warnings.warn(f"{path}: damaged procedural dSprites cache ({why}); rendering the grid again", stacklevel=3)
+    return None
 
 
 @lru_cache(maxsize=4)

@@ -14,6 +14,7 @@ import hashlib
 import shutil
 import struct
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Sequence
 
@@ -114,19 +115,44 @@ def write_norb_matrix(path: str | Path, array: np.ndarray) -> None:
 # npz members (datasets.md §1.6)
 
 
+def _checked_header(stream, path: Path, key: str) -> tuple[tuple[int, ...], np.dtype]:
+    """Shape and dtype from an ``.npy`` header; refuses object arrays (they would need
+    unpickling, and memory-mapping their pointers crashes the process) and Fortran order."""
+    try:
+        version = np.lib.format.read_magic(stream)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+        else:
+            raise DatasetFormatError(f"{path}: unsupported .npy format version {version} for {key!r}")
+    except DatasetFormatError:
+        raise
+    except (ValueError, EOFError, OSError) as e:
+        raise DatasetFormatError(f"{path}: array {key!r} has a damaged .npy header ({e})") from None
+    if dtype.hasobject:
+        raise DatasetFormatError(f"{path}: array {key!r} holds Python objects (dtype {dtype}); refusing to load it "
+                                 "(only plain numeric arrays are read, never unpickled)")
+    if fortran:
+        raise DatasetFormatError(f"{path}: array {key!r} is Fortran-ordered; expected C order")
+    return tuple(shape), dtype
+
+
 def npz_array(path: str | Path, key: str) -> np.ndarray:
     """One array of an ``.npz``, read-only and memory-mapped where possible.
 
     A member stored uncompressed (``np.savez``) is memory-mapped in place. A compressed
     member (``np.savez_compressed``) is first decompressed once to ``<path>.<key>.npy``
-    next to the archive (atomic write), which is then memory-mapped.
+    next to the archive (atomic write), which is then memory-mapped. Object arrays and
+    truncated or damaged archives are refused (:class:`DatasetFormatError` naming the file)
+    before anything is memory-mapped.
     """
     path = Path(path)
     member = f"{key}.npy"
     try:
         zf = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise DatasetFormatError(f"{path}: not an .npz (zip) archive: {e}") from None
+    except (zipfile.BadZipFile, EOFError) as e:
+        raise DatasetFormatError(f"{path}: not an .npz (zip) archive, or truncated: {e}") from None
     with zf:
         names = zf.namelist()
         if member not in names:
@@ -137,25 +163,35 @@ def npz_array(path: str | Path, key: str) -> np.ndarray:
             with open(path, "rb") as f:
                 f.seek(info.header_offset)
                 local = f.read(30)
+                if len(local) < 30:
+                    raise DatasetFormatError(f"{path}: truncated archive (array {key!r})")
                 name_len, extra_len = struct.unpack("<HH", local[26:30])
                 data_start = info.header_offset + 30 + name_len + extra_len
                 f.seek(data_start)
-                version = np.lib.format.read_magic(f)
-                if version == (1, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-                elif version == (2, 0):
-                    shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-                else:
-                    raise DatasetFormatError(f"{path}: unsupported .npy format version {version} for {key!r}")
+                shape, dtype = _checked_header(f, path, key)
                 offset = f.tell()
-            if fortran:
-                raise DatasetFormatError(f"{path}: array {key!r} is Fortran-ordered; expected C order")
+            nbytes = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            size = path.stat().st_size
+            if offset + nbytes > size or offset - data_start + nbytes != info.file_size:
+                raise DatasetFormatError(
+                    f"{path}: array {key!r} is cut short or damaged (needs {nbytes} bytes of {dtype} {shape}, "
+                    f"the file holds {max(0, size - offset)}); download it again")
             return np.memmap(path, dtype=dtype, mode="r", offset=offset, shape=shape)
         sidecar = path.with_name(f"{path.name}.{key}.npy")
         if not sidecar.exists():
-            with zf.open(member) as src, atomic_path(sidecar) as tmp, open(tmp, "wb") as dst:
-                shutil.copyfileobj(src, dst, length=16 << 20)
-    return np.load(sidecar, mmap_mode="r")
+            try:
+                with zf.open(member) as src:
+                    _checked_header(src, path, key)
+                with zf.open(member) as src, atomic_path(sidecar) as tmp, open(tmp, "wb") as dst:
+                    shutil.copyfileobj(src, dst, length=16 << 20)
+            except (zipfile.BadZipFile, EOFError, zlib.error) as e:
+                raise DatasetFormatError(f"{path}: array {key!r} is damaged ({e}); download it again") from None
+    with open(sidecar, "rb") as f:
+        _checked_header(f, sidecar, key)
+    try:
+        return np.load(sidecar, mmap_mode="r", allow_pickle=False)
+    except ValueError as e:
+        raise DatasetFormatError(f"{sidecar}: damaged ({e}); delete it to decompress it again") from None
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,15 +1,16 @@
 """Studies (study.md §0, §7): the grid as resumable runs, executors, the results table.
 
-Public API: :func:`run_study`, :func:`study_status`, :func:`aggregate_study`,
+Public API: :func:`run_study` (:func:`execute_study` also says which runs are
+not done and why), :func:`study_status`, :func:`aggregate_study`,
 :func:`load_results`, :func:`load_dlib`, :class:`Study`, :func:`model_num`.
 """
 
-from .api import StudyStatus, aggregate_study, run_study, study_status
+from .api import StudyOutcome, StudyStatus, aggregate_study, execute_study, run_study, study_status
 from .backend import Backend
 from .grid import RUN_PROTOCOL, Run, Study, grid_point, model_num
 from .results import load_dlib, load_results
 
 __all__ = [
-    "Backend", "RUN_PROTOCOL", "Run", "Study", "StudyStatus", "aggregate_study", "grid_point", "load_dlib",
-    "load_results", "model_num", "run_study", "study_status",
+    "Backend", "RUN_PROTOCOL", "Run", "Study", "StudyOutcome", "StudyStatus", "aggregate_study", "execute_study",
+    "grid_point", "load_dlib", "load_results", "model_num", "run_study", "study_status",
 ]

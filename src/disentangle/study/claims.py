@@ -1,10 +1,11 @@
 """Run claims: two workers on one results folder never take the same run.
 
 A claim is a file ``<run folder>/claim`` created with ``O_CREAT | O_EXCL``
-holding ``{pid, host, time}``; a heartbeat thread touches it while the run is
-worked on. A claim is *stale* when its owner is a dead process on this host,
-or (other host, e.g. a cancelled Slurm task) its heartbeat is older than
-``STALE_AFTER_S``. Breaking a stale claim happens under an ``fcntl`` lock on
+holding ``{pid, host, time}``; a heartbeat thread touches it every
+``HEARTBEAT_S`` while the run is worked on. A claim is *stale* when its
+heartbeat is older than ``STALE_AFTER_S`` — on every host, so a dead owner is
+noticed even when its PID has been reused (a container restart, another
+node) — or, sooner, when its owner is a dead process on this host. Breaking a stale claim happens under an ``fcntl`` lock on
 ``<results>/claims.lock``, so two workers cannot both break it and both win.
 """
 
@@ -38,9 +39,16 @@ def _pid_alive(pid: int) -> bool:
 def claim_owner(run_dir: Path) -> dict | None:
     """The claim's content, or None if unclaimed (or unreadable: being created)."""
     try:
-        return json.loads((run_dir / CLAIM).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
+        owner = json.loads((run_dir / CLAIM).read_text())
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
         return None
+    return owner if isinstance(owner, dict) else None
+
+
+def describe_owner(run_dir: Path) -> str:
+    """``pid N on HOST`` of the claim's owner (``an unknown process`` if unreadable)."""
+    owner = claim_owner(run_dir)
+    return "an unknown process" if owner is None else f"pid {owner.get('pid')} on {owner.get('host')}"
 
 
 def is_stale(run_dir: Path, now: float | None = None) -> bool:
@@ -53,9 +61,9 @@ def is_stale(run_dir: Path, now: float | None = None) -> bool:
         return False
     if owner is None:  # empty/partial claim: the creator died between open and write
         return age > 5.0
-    if owner.get("host") == socket.gethostname():
-        return not _pid_alive(int(owner["pid"]))
-    return age > STALE_AFTER_S
+    if age > STALE_AFTER_S:  # no heartbeat: the owner is gone, whatever holds its PID now
+        return True
+    return owner.get("host") == socket.gethostname() and not _pid_alive(int(owner.get("pid", -1)))
 
 
 def _create(path: Path) -> bool:

@@ -16,8 +16,11 @@ batched multi-model training.
 
 from __future__ import annotations
 
+import _thread
 import multiprocessing as mp
 import os
+import signal
+import threading
 import time
 from itertools import groupby
 from pathlib import Path
@@ -88,9 +91,38 @@ def run_sequential(study: Study, runs: Sequence[Run], backend: Backend | None = 
 # --------------------------------------------------------------------------- local processes
 
 
-def _process_main(study: Study, units: list[list[Run]], backend: Backend | None, threads: int) -> None:
-    set_thread_budget(threads)
-    work(study, units, backend)
+class WorkersCrashed(RuntimeError):
+    """A worker process died (killed, out of memory); its runs resume on a rerun."""
+
+
+def _stop_with_parent(parent_pid: int, poll_s: float = 1.0, grace_s: float = 60.0) -> None:
+    """Watch the parent process; once it is gone, interrupt this worker's main thread
+    (claims are released on the way out) and end the process if that takes too long."""
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(poll_s)
+        _thread.interrupt_main()
+        time.sleep(grace_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
+def _process_main(study: Study, units: list[list[Run]], backend: Backend | None, threads: int,
+                  parent_pid: int | None = None) -> None:
+    """A worker process: work through the units; stop quietly (claims released) on
+    Ctrl-C, on SIGTERM, or when the parent process dies."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        if parent_pid is not None:
+            _stop_with_parent(parent_pid)
+        set_thread_budget(threads)
+        work(study, units, backend)
+    except KeyboardInterrupt:
+        pass
+    finally:  # a second Ctrl-C (the parent forwards one) must not break the exit
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _failed_since(run_dir: Path, since: float) -> bool:
@@ -108,7 +140,7 @@ def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = N
     ex = study.executor
     units = work_units(runs, study.training["models_per_batch"])
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_process_main, args=(study, units, backend, ex["threads_per_worker"]),
+    procs = [ctx.Process(target=_process_main, args=(study, units, backend, ex["threads_per_worker"], os.getpid()),
                          name=f"study-worker-{i}") for i in range(ex["workers"])]
     started = time.time()
     for p in procs:
@@ -127,13 +159,32 @@ def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = N
             if not alive:
                 break
             time.sleep(poll_s)
+    except BaseException:  # Ctrl-C, SIGTERM: the workers stop too, releasing their claims
+        _interrupt(procs)
+        raise
     finally:
         for p in procs:
             p.join()
-    crashed = [p.name for p in procs if p.exitcode != 0]
+    crashed = [f"{p.name} (exit code {p.exitcode})" for p in procs if p.exitcode != 0]
     if crashed:
-        raise RuntimeError(f"worker process(es) {crashed} exited abnormally; rerun to resume")
+        raise WorkersCrashed(f"worker process(es) {', '.join(crashed)} ended abnormally; "
+                             f"their runs resume on a rerun")
     return reported
+
+
+def _interrupt(procs: Sequence[Any], grace_s: float = 30.0) -> None:
+    """SIGINT to the live workers, then SIGTERM to any still alive after ``grace_s``."""
+    for p in procs:
+        if p.is_alive() and p.pid is not None:
+            try:
+                os.kill(p.pid, signal.SIGINT)
+            except ProcessLookupError:
+                pass
+    deadline = time.time() + grace_s
+    for p in procs:
+        p.join(max(0.0, deadline - time.time()))
+        if p.is_alive():
+            p.terminate()
 
 
 # --------------------------------------------------------------------------- Slurm (submitit)

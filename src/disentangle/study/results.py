@@ -26,7 +26,7 @@ from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, SETTINGS_COLUMNS, TIME_CO
                       metric_column)
 from .grid import Run, Study, model_num
 from .killpoints import kill_point
-from .runs import read_json
+from .runs import read_json_or_none as read_json
 
 RESULTS_PARQUET = "results.parquet"
 RESULTS_CSV = "results.csv"

@@ -9,17 +9,24 @@ Folder ``runs/<model_num:05d>-<train_hash8>/`` (every file written atomically):
   ``train_results.json``  written by the trainer (resumes from its checkpoint)
 * ``record_<rep>.json``   metric outputs of one representation, with its ``eval_hash``
 * ``done.json``           written last: the run is finished for ``config_hash``
-* ``failed.json``         the error and traceback of the last failed attempt
+* ``failed.json``, ``failed.log``  the error and traceback of the last failed attempt
+* ``damaged/``            files found damaged, set aside (never deleted)
 
-States: *done* (``done.json`` for the current config hash), *failed*,
-*running* (a live claim), *pending*. Rerunning skips done runs; a run killed
-while training resumes from its checkpoint; killed during evaluation, it
-re-evaluates the representations without a current record.
+States: *done* (``done.json`` for the current config hash, its records and
+model sound), *running* (a live claim), *failed*, *pending*, and *damaged*: a
+file of the folder is not valid JSON, or a stage's output is missing (a model
+without ``model.pt``, a ``done.json`` without its records). Rerunning skips
+done runs; a run killed while training resumes from its checkpoint; killed
+during evaluation, it re-evaluates the representations without a current
+record. A damaged run is redone from its last sound stage (:func:`repair`):
+the damaged files are moved to ``damaged/``, then evaluation only if the model
+is sound, training otherwise.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -28,7 +35,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..io import atomic_path, atomic_write_json
+from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
+from ..io import read_json as _read_json
 from . import claims
 from .backend import Backend
 from .grid import Run, Study, metrics_for
@@ -38,27 +46,117 @@ from .killpoints import kill_point
 #: representation's noise stream per metric is seeded by (this, metric's eval seed)
 POSTPROCESS_SEEDS = {"mean": 2357136044, "sampled": 2546248239}
 
-DONE, FAILED, RUNNING, PENDING = "done", "failed", "running", "pending"
-STATES = (DONE, RUNNING, FAILED, PENDING)
+DONE, FAILED, RUNNING, PENDING, DAMAGED = "done", "failed", "running", "pending", "damaged"
+STATES = (DONE, RUNNING, FAILED, PENDING, DAMAGED)
+#: the files of a trained model folder (``training/saved_model.py``)
+MODEL_FILES = ("model.pt", "config.json")
+DAMAGED_DIR = "damaged"
 
 
 def read_json(path: Path) -> dict[str, Any] | None:
+    """A run file's JSON, ``None`` if absent; :class:`~disentangle.io.DamagedFileError` naming it if damaged."""
+    return _read_json(path)
+
+
+def read_json_or_none(path: Path) -> dict[str, Any] | None:
+    """As :func:`read_json`, but a damaged file reads as absent (``run_problems`` reports it)."""
     try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
+        return _read_json(path)
+    except DamagedFileError:
         return None
 
 
-def run_state(run: Run, run_dir: Path) -> str:
-    """done / running / failed / pending, from the files in ``run_dir``."""
-    done = read_json(run_dir / "done.json")
+def _json_files(run: Run, run_dir: Path) -> list[Path]:
+    return [run_dir / n for n in ("done.json", "run_config.json", "train_config.json", "train_results.json",
+                                  "failed.json")] \
+        + [run_dir / f"record_{rep}.json" for rep in run.evaluation["representations"]] \
+        + [run_dir / "model" / "config.json"]
+
+
+def model_problem(model_dir: Path) -> str | None:
+    """Why ``model_dir`` is not a sound trained-model folder (cheap checks), else None."""
+    if not model_dir.is_dir():
+        return f"{model_dir}: missing (the trained model)"
+    for name in MODEL_FILES:
+        f = model_dir / name
+        if not f.is_file() or f.stat().st_size == 0:
+            return f"{f}: {'missing' if not f.is_file() else 'empty'}"
+    return None
+
+
+def run_problems(run: Run, run_dir: Path) -> list[str]:
+    """What is damaged or missing in a run folder: ``"<path>: <problem>"`` lines (empty: sound).
+
+    Damaged JSON files; a model folder without its files next to ``train_results.json``;
+    a ``done.json`` (for the current config) without a sound record per representation.
+    """
+    problems, content = [], {}
+    for f in _json_files(run, run_dir):
+        try:
+            content[f] = _read_json(f)
+        except DamagedFileError as e:
+            problems.append(str(e))
+    if (run_dir / "train_results.json").exists() and not problems:
+        why = model_problem(run_dir / "model")
+        if why is not None:
+            problems.append(why)
+    done = content.get(run_dir / "done.json")
     if done is not None and done.get("config_hash") == run.config_hash:
+        for f in [run_dir / f"record_{rep}.json" for rep in run.evaluation["representations"]] \
+                + [run_dir / "train_results.json"]:
+            if not f.exists():
+                problems.append(f"{f}: missing (done.json says the run is finished)")
+    return problems
+
+
+def run_state(run: Run, run_dir: Path) -> str:
+    """done / running / failed / pending / damaged, from the files in ``run_dir``."""
+    if not run_dir.is_dir():
+        return PENDING
+    problems = run_problems(run, run_dir)
+    done = read_json_or_none(run_dir / "done.json")
+    if not problems and done is not None and done.get("config_hash") == run.config_hash:
         return DONE
     if (run_dir / claims.CLAIM).exists() and not claims.is_stale(run_dir):
         return RUNNING
+    if problems:
+        return DAMAGED
     if (run_dir / "failed.json").exists():
         return FAILED
     return PENDING
+
+
+def repair(run: Run, run_dir: Path) -> list[str]:
+    """Set aside what :func:`run_problems` finds so that the pipeline redoes the run
+    from its last sound stage; returns one line per problem found.
+
+    Damaged JSON files are moved to ``damaged/``. If ``train_results.json`` or the
+    model is damaged (or the model is missing next to its train results), the model,
+    its train results, records and ``done.json`` go too: training is redone.
+    Otherwise the model is kept and only the missing records and ``done.json`` are
+    redone (evaluation only).
+    """
+    problems = run_problems(run, run_dir)
+    if not problems:
+        return []
+    damaged = set()
+    for f in _json_files(run, run_dir):
+        try:
+            _read_json(f)
+        except DamagedFileError:
+            damaged.add(f.relative_to(run_dir).as_posix())
+            if f.parent == run_dir:  # a damaged model/config.json goes with its whole model folder
+                set_aside(f, run_dir)
+    retrain = bool({"train_results.json", "model/config.json"} & damaged) or (
+        (run_dir / "train_results.json").exists() and model_problem(run_dir / "model") is not None)
+    if retrain:
+        for name in ("model", "train_results.json", "done.json",
+                     *(f"record_{rep}.json" for rep in run.evaluation["representations"])):
+            if (run_dir / name).exists():
+                set_aside(run_dir / name, run_dir)
+    elif (run_dir / "done.json").exists() and run_problems(run, run_dir):
+        set_aside(run_dir / "done.json", run_dir)  # rewritten once the missing stages are redone
+    return problems
 
 
 @dataclass
@@ -93,10 +191,15 @@ class Worker:
 
     def prepare(self, run: Run, run_dir: Path) -> None:
         """Before (re)starting a claimed run: drop temp files of a killed writer,
-        a previous failure and records of another config; write ``run_config.json``."""
+        set aside damaged files (:func:`repair`), drop a previous failure and
+        records of another config; write ``run_config.json``."""
         for tmp in run_dir.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)
+        for problem in repair(run, run_dir):
+            _say(f"run {run.name}: {problem}; set aside in {run_dir / DAMAGED_DIR}, redoing the run from its "
+                 f"last sound stage")
         (run_dir / "failed.json").unlink(missing_ok=True)
+        (run_dir / "failed.log").unlink(missing_ok=True)
         done = read_json(run_dir / "done.json")
         if done is not None and done.get("config_hash") != run.config_hash:
             (run_dir / "done.json").unlink()
@@ -147,7 +250,8 @@ class Worker:
         device = self.backend.resolved_device(self.study.device)
         for run, d in evaluated:
             record = {"config_hash": run.config_hash, "model_num": run.model_num,
-                      "train": train_results[run.model_num], "device": device,
+                      "train": read_json(d / "train_results.json") or train_results[run.model_num],
+                      "device": device,
                       "time": {**shared_time, "eval": timings.eval[run.model_num], "bookkeeping": bookkeeping},
                       "versions": self.versions(), "finished_at": time.time()}
             with atomic_path(d / "done.json") as tmp:
@@ -169,7 +273,7 @@ class Worker:
         todo = []
         for run, d in zip(runs, dirs):
             stored = read_json(d / "train_results.json")
-            if stored is not None and (d / "model").is_dir():
+            if stored is not None and model_problem(d / "model") is None:
                 results[run.model_num] = stored
             else:
                 todo.append((run, d))
@@ -192,7 +296,7 @@ class Worker:
                 continue
             t0 = time.perf_counter()
             if model is None:
-                model = self.backend.load_model(run_dir / "model", self.study.device)
+                model = self._load_or_retrain(run, run_dir, dataset)
             seeds = self.backend.evaluation_seeds(rep)
             metrics: dict[str, Any] = {}
             for metric in metrics_for(run.evaluation, rep):
@@ -208,12 +312,41 @@ class Worker:
                 kill_point("record_write")
         return seconds
 
+    def _load_or_retrain(self, run: Run, run_dir: Path, dataset: Any) -> Any:
+        """The run's trained model; a model whose files cannot be read is set aside
+        (with its train results and records) and trained again."""
+        try:
+            return self.backend.load_model(run_dir / "model", self.study.device)
+        except DamagedFileError as e:
+            _say(f"run {run.name}: {e}; set aside in {run_dir / DAMAGED_DIR}, training it again")
+            for name in ("model", "train_results.json", *(f"record_{rep}.json" for rep in
+                                                          run.evaluation["representations"])):
+                if (run_dir / name).exists():
+                    set_aside(run_dir / name, run_dir)
+            self._train([run], [run_dir], dataset)
+            return self.backend.load_model(run_dir / "model", self.study.device)
+
     @staticmethod
     def _fail(run: Run, run_dir: Path, phase: str, error: Exception) -> None:
+        """Record a failure: ``failed.log`` (the traceback, for people) and ``failed.json``."""
+        trace = "".join(traceback.format_exception(error))
+        atomic_write_text(run_dir / "failed.log", trace)
         atomic_write_json(run_dir / "failed.json", {
             "config_hash": run.config_hash, "model_num": run.model_num, "phase": phase,
-            "error": f"{type(error).__name__}: {error}",
-            "traceback": "".join(traceback.format_exception(error)), "time": time.time()})
+            "error": one_line_error(error), "traceback": trace, "time": time.time()})
+
+
+def one_line_error(error: BaseException) -> str:
+    """``Type: message`` on one line (a multi-line message is joined with ' | ')."""
+    text = " | ".join(line.strip() for line in str(error).splitlines() if line.strip())
+    return f"{type(error).__name__}: {text}"
+
+
+def _say(line: str) -> None:
+    """One line to stderr, above any progress bar of this process."""
+    from tqdm import tqdm
+
+    tqdm.write(line, file=sys.stderr)
 
 
 def representation_fn(model: Any, representation: str, eval_seed: int) -> Callable[[np.ndarray], np.ndarray]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,10 +32,10 @@ from tqdm.auto import tqdm
 
 from ..data.base import GroundTruthDataset
 from ..devices import host_to_device, resolve_device
-from ..io import atomic_path, atomic_write_json, atomic_write_text
+from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, read_json, set_aside
 from ..models import GaussianVAE, build_stacked_model
 from ..models.architecture import set_conv_impl, set_conv_micro_batch
-from .saved_model import save_model
+from .saved_model import load_weights, save_model
 from .trainer import TrainConfig, derive_seeds, read_results
 
 CHECKPOINT_FORMAT = 1
@@ -69,8 +70,14 @@ def run_stack(configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_d
 
 
 def _claim_folder(config: TrainConfig, out_dir: Path) -> None:
-    """Write ``train_config.json``, or check that the stored one describes the same run."""
+    """Write ``train_config.json``, or check that the stored one describes the same run
+    (a damaged one is set aside, with a warning naming it, and written again)."""
     path = out_dir / "train_config.json"
+    try:
+        read_json(path)
+    except DamagedFileError as e:
+        aside = set_aside(path, out_dir)
+        warnings.warn(f"{e}; set aside as {aside} and written again", stacklevel=3)
     if path.exists():
         stored = TrainConfig.from_dict(json.loads(path.read_text()))
         if stored.identity() != config.identity():
@@ -400,16 +407,29 @@ class Stack:
                     f.unlink()
 
     def _resume(self) -> None:
-        """Load the newest iteration checkpointed by *every* model, if any."""
+        """Load the newest iteration checkpointed by *every* model, if any. A checkpoint
+        that cannot be read is set aside (``<out_dir>/damaged/``, with a warning naming
+        it) and training resumes from an older common one, or starts over."""
         available = [{int(f.stem.split("-")[1]): f for f in self._checkpoint_files(d)} for d in self.out_dirs]
-        common = set.intersection(*(set(a) for a in available)) if available else set()
-        if not common:
-            return
-        it = max(common)
-        states = [torch.load(a[it], map_location="cpu", weights_only=True) for a in available]
-        for st in states:
-            if st["format"] != CHECKPOINT_FORMAT:
-                raise ValueError(f"unsupported checkpoint format {st['format']}")
+        while True:
+            common = set.intersection(*(set(a) for a in available)) if available else set()
+            if not common:
+                return
+            it = max(common)
+            states = []
+            for k, a in enumerate(available):
+                try:
+                    st = load_weights(a[it])
+                except DamagedFileError as e:
+                    aside = set_aside(a.pop(it), self.out_dirs[k])
+                    warnings.warn(f"{e}; set aside as {aside}; resuming from an older checkpoint or from the start",
+                                  stacklevel=2)
+                    break
+                if st["format"] != CHECKPOINT_FORMAT:
+                    raise ValueError(f"{a[it]}: unsupported checkpoint format {st['format']}")
+                states.append(st)
+            else:
+                break
         for shard in self.shards:
             own = [states[k] for k in shard.models]
             with torch.no_grad():

@@ -9,7 +9,7 @@ log-variance, sampled representation, reconstructions, decoder.
 
 from __future__ import annotations
 
-import json
+import pickle
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from ..devices import resolve_device
-from ..io import atomic_path, atomic_write_json
+from ..io import DamagedFileError, atomic_path, atomic_write_json, read_json
 from ..models import GaussianVAE, build_stacked_model
 
 MODEL_FORMAT = "disentangle-model-1"
@@ -106,16 +106,29 @@ class TrainedModel:
         return self.decode(self.represent_mean(x, batch_size), batch_size)
 
 
+def load_weights(path: Path) -> dict[str, Any]:
+    """``torch.load`` of a file this package wrote (tensors only, ``weights_only``); a
+    missing, truncated or foreign file raises an error naming ``path``."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, EOFError, ValueError, OSError, pickle.UnpicklingError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise DamagedFileError(f"{path}: damaged or not a disentangle weights file ({first})") from None
+
+
 def load_model(folder: str | Path, device: str | torch.device | None = None) -> TrainedModel:
     """Load a model folder written by training; ``device`` None picks cuda > mps > cpu."""
     folder = Path(folder)
     config_path = folder / "config.json"
     if not config_path.exists():
         raise FileNotFoundError(f"no trained model in {folder} (missing config.json)")
-    config = json.loads(config_path.read_text())
-    if config.get("format") != MODEL_FORMAT:
-        raise ValueError(f"{folder}: unknown model format {config.get('format')!r}")
+    config = read_json(config_path)  # DamagedFileError naming the file if truncated
+    if not isinstance(config, dict) or config.get("format") != MODEL_FORMAT:
+        found = config.get("format") if isinstance(config, dict) else type(config).__name__
+        raise DamagedFileError(f"{config_path}: not a model config (format {found!r}, expected {MODEL_FORMAT!r})")
     model = build_stacked_model(config["method"], [config["hyperparams"]], **config["architecture"])
-    model.load_state_dict(torch.load(folder / "model.pt", map_location="cpu", weights_only=True))
+    model.load_state_dict(load_weights(folder / "model.pt"))
     dev = resolve_device("auto") if device is None else torch.device(device)
     return TrainedModel(model.to(dev), config, dev)

@@ -8,6 +8,7 @@ same code.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,26 @@ def train(config: TrainConfig, dataset: GroundTruthDataset, out_dir: str | Path,
 
 
 def read_results(out_dir: str | Path) -> dict[str, Any] | None:
-    """The stored train-results record of a finished run, else ``None``."""
-    path = Path(out_dir) / "train_results.json"
-    return json.loads(path.read_text()) if path.exists() else None
+    """The stored train-results record of a finished run, else ``None``.
+
+    A run counts as finished only with its model (``model/model.pt`` and
+    ``model/config.json``); a ``train_results.json`` without them, or one that is
+    not valid JSON, is moved to ``damaged/`` and the run is trained again (a
+    warning names the file)."""
+    from ..io import DamagedFileError, read_json, set_aside
+
+    out_dir = Path(out_dir)
+    path = out_dir / "train_results.json"
+    try:
+        record = read_json(path)
+        why = None
+    except DamagedFileError as e:
+        record, why = None, str(e)
+    if record is not None:
+        missing = [n for n in ("model.pt", "config.json") if not (out_dir / "model" / n).is_file()]
+        if not missing:
+            return record
+        why = f"{path}: its model is incomplete (missing {', '.join(f'model/{n}' for n in missing)})"
+    if why is not None:
+        warnings.warn(f"{why}; set aside as {set_aside(path, out_dir)}, training again", stacklevel=2)
+    return None
