@@ -20,7 +20,8 @@ arms ``*-anneal-paper`` keep that, the others scale it to a third of the arm's r
 
 Each finished (arm, model) row set is appended to ``--out`` (CSV) as it comes, so
 a killed run resumes where it stopped (finished models are skipped). ``--report``
-prints the tables from the CSV: learning per arm and milestone, the cost of each
+prints the tables from every ``<out stem>*.csv`` beside ``--out`` (several processes
+may run arms into their own files): learning per arm and milestone, the cost of each
 knob as a ratio to the reference arm in the same file, and how well each arm's
 ordering of the panel matches the longest run's (Spearman over the panel, per score).
 
@@ -54,10 +55,10 @@ ARMS = {
     "lr1e-4": dict(lr=1e-4, batch_size=64, precision="bf16", updates=2000, anneal="relative"),
     "lr3e-4": dict(lr=3e-4, batch_size=64, precision="bf16", updates=2000, anneal="relative"),
     "lr1e-3": dict(lr=1e-3, batch_size=64, precision="bf16", updates=4000, anneal="relative"),
-    "lr1e-3-b32": dict(lr=1e-3, batch_size=32, precision="bf16", updates=4000, anneal="relative"),
+    "lr1e-3-b32": dict(lr=1e-3, batch_size=32, precision="bf16", updates=2000, anneal="relative"),
     "lr1e-3-anneal-paper": dict(lr=1e-3, batch_size=64, precision="bf16", updates=2000, anneal="paper",
                                 only=("annealed_vae",)),
-    "lr1e-3-fp32": dict(lr=1e-3, batch_size=64, precision="fp32", updates=1000, anneal="relative",
+    "lr1e-3-fp32": dict(lr=1e-3, batch_size=64, precision="fp32", updates=500, anneal="relative",
                         only=("beta_vae:4", "factor_vae", "annealed_vae")),
 }
 REFERENCE_ARM = "lr1e-4"
@@ -167,7 +168,8 @@ def report(out: Path) -> None:
     import pandas as pd
     from scipy.stats import spearmanr
 
-    df = pd.read_csv(out)
+    files = sorted(out.parent.glob(out.stem + "*.csv"))
+    df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     print(f"CPU: {df['cpu'].iloc[0]}\n")
     print("## Learning: median over the panel (reconstruction as % of H·W·C·ln 2)\n")
     learn = df.groupby(["arm", "updates"]).agg(
@@ -210,6 +212,7 @@ def main() -> None:
     parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=list(ARMS))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/laptop_scale.csv"))
     parser.add_argument("--eval-batches", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--report", action="store_true", help="only print the tables from --out")
     args = parser.parse_args()
     if args.report:
@@ -221,6 +224,8 @@ def main() -> None:
     if args.out.exists():
         with open(args.out) as f:
             done = {(r["arm"], r["model"]) for r in csv.DictReader(f)}
+    if args.threads:
+        __import__("torch").set_num_threads(args.threads)
     cpu = cpu_model()
     print(f"CPU: {cpu}; torch threads: {__import__('torch').get_num_threads()}", flush=True)
     dataset = get_dataset("dsprites", source="procedural")

@@ -188,6 +188,8 @@ def test_learning_rate_written_as_yaml_text_gets_a_hint(tmp_project):
     msg = _error(path)
     assert "study.training.lr: wrong type: expected float, got str ('1e-3')" in msg and "write 0.001" in msg
     assert "study.training.lr: must be > 0" in _error(tmp_project(lambda d: d["study"]["training"].update(lr=0)))
+
+
 # --------------------------------------------------------------------------- fault injection
 
 
