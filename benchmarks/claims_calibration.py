@@ -58,6 +58,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RAW_COLUMNS = ("label", "n_datasets", "n_methods", "n_values", "seeds", "effect", "population", "study", "scheme",
                "n_boot", "claim", "estimate", "lo", "hi", "truth", "truth_sd", "verdict", "truth_verdict")
 COVERAGE_GOAL, WRONG_GOAL = 0.90, 0.05
+#: factors tried on each side's distance from the estimate; the gate keeps the smallest that meets the goals
+WIDENINGS = (1.0, 1.5, 2.0, 3.0)
 #: fewer null or planted studies than this at a design and the goals count as not shown
 MIN_STUDIES = 6
 
@@ -159,8 +161,38 @@ def calibrate(args: argparse.Namespace, design: dict) -> None:
                           flush=True)
 
 
+def widen_rows(raw: pd.DataFrame, factor: float) -> pd.DataFrame:
+    """The raw rows with each interval widened ``factor``-fold about its estimate and re-decided."""
+    raw = raw.copy()
+    if factor != 1.0:
+        est = raw["estimate"]
+        raw["lo"], raw["hi"] = est - factor * (est - raw["lo"]), est + factor * (raw["hi"] - est)
+        raw["verdict"] = [claims.verdict(BootstrapCI(e, lo, hi, 0.95, 1, 1), CLAIMS[c].expectation)
+                          for e, lo, hi, c in zip(raw["estimate"], raw["lo"], raw["hi"], raw["claim"])]
+    return raw
+
+
 def summarise(raw: pd.DataFrame) -> pd.DataFrame:
-    """Per (design, seeds, scheme, claim): coverage, wrong-verdict rates, power, and whether the goals hold."""
+    """Per (design, seeds, scheme, claim): coverage, wrong-verdict rates and power of the interval as
+    estimated, and the smallest widening (``WIDENINGS``) at which the goals hold (``widen``; NaN: none)."""
+    base = _summarise(raw)
+    base["widen"] = np.where(base["meets_goals"], 1.0, np.nan)
+    keys = ["label", "n_datasets", "n_methods", "n_values", "seeds", "scheme", "claim"]
+    for factor in WIDENINGS[1:]:
+        wider = _summarise(widen_rows(raw, factor)).set_index(keys)
+        todo = base["widen"].isna()
+        hit = wider.loc[[tuple(r) for r in base.loc[todo, keys].itertuples(index=False)], "meets_goals"].to_numpy()
+        idx = base.index[todo][hit]
+        base.loc[idx, "widen"] = factor
+        for col in ("coverage", "coverage_null", "coverage_planted", "wrong_null", "wrong_planted",
+                    "power_planted", "width"):
+            base.loc[idx, col] = wider.loc[[tuple(r) for r in base.loc[idx, keys].itertuples(index=False)],
+                                           col].to_numpy()
+    base["meets_goals"] = base["widen"].notna()
+    return base
+
+
+def _summarise(raw: pd.DataFrame) -> pd.DataFrame:
     raw = raw.copy()
     raw["covered"] = (raw["lo"] <= raw["truth"] + 1e-9) & (raw["truth"] - 1e-9 <= raw["hi"])
     raw["decisive"] = raw["verdict"] != "inconclusive"
@@ -192,22 +224,25 @@ def summarise(raw: pd.DataFrame) -> pd.DataFrame:
 
 
 def gate(summary: pd.DataFrame, scheme: str) -> pd.DataFrame:
-    """Per claim and calibrated design, the fewest seeds from which on every calibrated seed count meets
-    the goals (NaN: none does). Read by ``claims.py``."""
+    """Per claim and calibrated design, the fewest seeds from which on every seed count calibrated with
+    enough studies (``MIN_STUDIES`` null and planted) meets the goals (NaN: none does), and the largest
+    widening those counts need. Read by ``claims.py``."""
     rows = []
     sub = summary[summary["scheme"] == scheme]
+    sub = sub[(sub["n_null"] >= MIN_STUDIES) & (sub["n_planted"] >= MIN_STUDIES)]
     for key, g in sub.groupby(["claim", "label", "n_datasets", "n_methods", "n_values"], sort=False):
         g = g.sort_values("seeds")
         ok = g["meets_goals"].to_numpy()
         tail = [i for i in range(len(g)) if ok[i:].all()]
         first = g.iloc[tail[0]] if tail else None
         at = g.iloc[-1] if first is None else first
+        widen = float(g.iloc[tail[0]:]["widen"].max()) if tail else ""
         rows.append({"claim": key[0], "design": key[1], "n_datasets": key[2], "n_methods": key[3],
                      "n_values": key[4], "scheme": scheme, "calibrated_seeds": " ".join(map(str, g["seeds"])),
                      "min_seeds": int(first["seeds"]) if first is not None else "",
                      "coverage": round(float(at["coverage"]), 3), "wrong_null": round(float(at["wrong_null"]), 3),
                      "wrong_planted": round(float(at["wrong_planted"]), 3),
-                     "n_studies": int(at["n_studies"]), "n_boot": int(at["n_boot"])})
+                     "n_studies": int(at["n_studies"]), "n_boot": int(at["n_boot"]), "widen": widen})
     return pd.DataFrame(rows)
 
 
@@ -222,9 +257,12 @@ def book_table(summary: pd.DataFrame, scheme: str) -> pd.DataFrame:
         column = f"{d}×{m}×{v}, {seeds} seeds (n={int(g['n_studies'].max())})"
         out[column] = g.set_index("claim").apply(
             lambda r: f"{100 * r.coverage:.0f} / {100 * r.wrong_null:.0f} / {100 * r.power_planted:.0f}"
-            + ("" if r.meets_goals else " ✗"), axis=1)
+            + (" (too few studies)" if min(r.n_null, r.n_planted) < MIN_STUDIES else " ✗" if not r.meets_goals
+               else "" if r.widen == 1 else f" (×{r.widen:g})"), axis=1)
     for label, g in gates.groupby("design", sort=False):
-        out[f"min seeds ({label})"] = g.set_index("claim")["min_seeds"].replace("", "not reached")
+        g = g.set_index("claim")
+        out[f"min seeds ({label})"] = g["min_seeds"].replace("", "not reached")
+        out[f"widening ({label})"] = g["widen"].map(lambda w: "" if w == "" or pd.isna(w) else f"×{float(w):g}")
     return out.reset_index()
 
 
@@ -288,7 +326,7 @@ def main() -> None:
     atomic_write_text(args.out / "claims_calibration.csv", summary.to_csv(index=False))
     show = summary[["label", "n_datasets", "n_methods", "n_values", "seeds", "scheme", "claim", "n_studies",
                     "coverage", "coverage_null", "coverage_planted", "wrong_null", "wrong_planted",
-                    "power_planted", "width", "meets_goals"]]
+                    "power_planted", "width", "widen", "meets_goals"]]
     atomic_write_text(args.out / "claims_calibration.md",
                       "# Claims calibration (benchmarks/claims_calibration.py)\n\n" + _markdown(show))
     print(_markdown(show))

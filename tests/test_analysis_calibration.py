@@ -12,7 +12,7 @@ from scipy import stats
 from disentangle.analysis import claims
 from disentangle.analysis.bootstrap import RunResampler, bootstrap_ci, bootstrap_many
 from disentangle.analysis.claims import GateRow, calibrated_gate
-from disentangle.analysis.paper_values import CLAIMS
+from disentangle.analysis.paper_values import CLAIMS, METHODS
 from disentangle.analysis.synthetic import synthetic_results
 from disentangle.params import load
 
@@ -159,13 +159,43 @@ def test_committed_gate_is_the_one_the_committed_calibration_derives():
 
 def test_gate_takes_the_fewest_seeds_from_which_every_calibrated_count_meets_the_goals():
     bench = _benchmark()
-    base = {"label": "d", "n_datasets": 2, "n_methods": 6, "n_values": 3, "scheme": "s", "n_studies": 10,
-            "n_boot": 40, "coverage": 0.95, "wrong_null": 0.0, "wrong_planted": 0.0}
-    summary = pd.DataFrame([{**base, "claim": c, "seeds": s, "meets_goals": ok}
+    base = {"label": "d", "n_datasets": 2, "n_methods": 6, "n_values": 3, "scheme": "s", "n_studies": 12,
+            "n_null": 6, "n_planted": 6, "n_boot": 40, "coverage": 0.95, "wrong_null": 0.0, "wrong_planted": 0.0}
+    widen = {True: 1.5, False: np.nan}
+    summary = pd.DataFrame([{**base, "claim": c, "seeds": s, "meets_goals": ok, "widen": widen[ok]}
                             for c, pattern in {"A": (True, False, True), "B": (False, False, False)}.items()
                             for s, ok in zip((3, 4, 5), pattern)])
     gate = bench.gate(summary, "s").set_index("claim")
     assert gate.loc["A", "min_seeds"] == 5 and gate.loc["B", "min_seeds"] == ""
+    assert gate.loc["A", "widen"] == 1.5 and gate.loc["B", "widen"] == ""
+    # a seed count with too few null or planted studies neither opens nor closes the gate
+    summary.loc[(summary["claim"] == "A") & (summary["seeds"] == 4), "n_planted"] = 3
+    assert bench.gate(summary, "s").set_index("claim").loc["A", "min_seeds"] == 3
+
+
+def test_summary_keeps_the_smallest_widening_that_meets_the_goals():
+    bench = _benchmark()
+    rows = []
+    # truth 1.0; estimates at 0.5 with half-width 0.3: covered only when widened ≥ 2x (0.5 + 0.6 > 1.0)
+    for effect in ("noise", "plausible"):
+        for study in range(bench.MIN_STUDIES):
+            rows.append({"label": "d", "n_datasets": 2, "n_methods": 6, "n_values": 3, "seeds": 3,
+                         "effect": effect, "population": 0, "study": study, "scheme": "s", "n_boot": 40,
+                         "claim": "C4a", "estimate": 0.5, "lo": 0.2, "hi": 0.8, "truth": 1.0, "truth_sd": 0.0,
+                         "verdict": "agrees", "truth_verdict": "agrees"})
+    summary = bench.summarise(pd.DataFrame(rows))
+    assert summary.loc[0, "widen"] == 2.0 and summary.loc[0, "coverage"] == 1.0 and summary.loc[0, "meets_goals"]
+
+
+def test_claims_table_widens_by_the_calibrated_factor():
+    df = synthetic_results(["dsprites", "color_dsprites"], list(METHODS), 3, 3, seed=0)
+    gate_rows = lambda w: {"C4a": [claims.GateRow("C4a", "d", 2, 6, 3, 3, 0.95, 0.0, "subsample", "3", w)]}
+    one = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(1.0)).iloc[0]
+    two = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(2.0)).iloc[0]
+    assert two["estimate"] == one["estimate"]
+    assert np.isclose(two["ci_hi"] - two["estimate"], 2 * (one["ci_hi"] - one["estimate"]))
+    assert np.isclose(two["estimate"] - two["ci_lo"], 2 * (one["estimate"] - one["ci_lo"]))
+    assert "×2" in two["rule"] and "widened ×2" in two["note"]
 
 
 def test_truth_verdicts_and_null_truths():

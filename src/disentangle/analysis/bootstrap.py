@@ -58,6 +58,15 @@ class BootstrapCI:
         return BootstrapCI(self.estimate, min(self.lo, self.estimate), max(self.hi, self.estimate),
                            self.level, self.n_boot, self.n_valid)
 
+    def widened(self, factor: float) -> "BootstrapCI":
+        """Each side's distance from the estimate times ``factor`` (the calibrated widening of
+        ``analysis/claims_gate.csv``; 1 leaves the interval as it is)."""
+        if factor == 1 or not (np.isfinite(self.estimate) and np.isfinite(self.lo) and np.isfinite(self.hi)):
+            return self
+        e = self.estimate
+        return BootstrapCI(e, e - factor * (e - self.lo), e + factor * (self.hi - e),
+                           self.level, self.n_boot, self.n_valid)
+
     def format(self, digits: int = 2) -> str:
         """e.g. ``"0.41 [0.22, 0.60]"``; ``"n/a"`` when the estimate is not finite."""
         if not np.isfinite(self.estimate):
