@@ -137,3 +137,18 @@ def test_rerun_box_goes_before_the_first_section():
     nb = {"cells": [{"cell_type": "markdown", "source": "# Title only"}]}
     book._insert_before_first_section(nb, box)
     assert nb["cells"][-1] is box
+
+
+def test_scale_note_states_every_training_deviation_from_the_paper(project_root):
+    from disentangle import book, params
+
+    paper = params.load(project_root / "params" / "paper.yaml")
+    assert book.training_deviations(paper) == []  # paper.yaml stays the reference's study
+    default = params.load(project_root / "params" / "default.yaml")
+    stated = book.training_deviations(default)
+    t, schema = default.study["training"], params.STUDY_SCHEMA["training"]
+    for key, spec in schema.items():
+        if key not in ("log_every", "checkpoint_every", "models_per_batch") and t[key] != spec.default:
+            assert any(line.startswith(f"{key} ") for line in stated), key
+    note = book.scale_note(default)
+    assert "lr 0.001 (paper: 0.0001)" in note and "steps 400 (paper: 300,000)" in note
