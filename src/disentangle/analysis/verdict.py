@@ -33,7 +33,7 @@ CHAPTER_CLAIMS: dict[str, tuple[str, ...]] = {
     "06_downstream": ("C11", "C12"),
 }
 #: keyword of ``claims_table`` -> the chapter parameter passed to it (where the chapter has one)
-CLAIMS_TABLE_ARGUMENTS = {"seed": "seed", "n_boot": "n_boot", "min_runs": "min_runs",
+CLAIMS_TABLE_ARGUMENTS = {"seed": "seed", "n_boot": "n_boot",
                           "min_levels": "min_levels", "n_draws": "transfer_draws"}
 #: chapter 1's parameters that :func:`disentangle.theory.theorem_checks` takes
 _THEOREM_PARAMETERS = ("dims", "alpha", "marginals", "n_samples", "n_jacobian", "hist_bins", "n_metric_train",
