@@ -222,3 +222,26 @@ def test_traversal_changes_one_dimension_per_row():
     assert len(fig.axes) == 9
     fig = chapters.plot_reconstructions([_LinearModel()], ["m"], np.stack([image, image]), scale="s")
     assert len(fig.axes) == 4
+
+
+def test_learning_table_reports_reconstruction_against_the_bernoulli_baseline():
+    import math
+
+    import pandas as pd
+
+    from disentangle.analysis import chapters
+
+    df = pd.DataFrame({"dataset": ["dsprites"] * 4 + ["color_dsprites"] * 2,
+                       "method": ["beta_vae", "beta_vae", "factor_vae", "factor_vae", "beta_vae", "beta_vae"],
+                       "model_num": [0, 0, 300, 301, 1800, 1801],  # run 0 appears twice (two representations)
+                       "train.reconstruction_loss": [100.0, 100.0, 200.0, 400.0, 800.0, 1000.0],
+                       "train.kl_loss": [10.0, 10.0, 5.0, 7.0, 3.0, 5.0]})
+    table = chapters.learning_table(df, {"dsprites": 64 * 64, "color_dsprites": 64 * 64 * 3})
+    row = table[(table["dataset"] == "dSprites") & (table["method"] == "all methods")].iloc[0]
+    assert row["runs"] == 3 and row["reconstruction (median, nats)"] == 200.0
+    assert math.isclose(row["% of baseline"], 100 * 200 / (4096 * math.log(2)))
+    color = table[(table["dataset"] != "dSprites") & (table["method"] == "all methods")].iloc[0]
+    assert color["reconstruction (median, nats)"] == 900.0 and math.isclose(color["baseline H·W·C·ln 2"],
+                                                                             3 * 4096 * math.log(2))
+    with pytest.raises(KeyError, match="no image size"):
+        chapters.learning_table(df, {"dsprites": 4096})

@@ -188,6 +188,49 @@ def results_overview(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def learning_table(df: pd.DataFrame, pixels: dict[str, int]) -> pd.DataFrame:
+    """How far training got: per dataset (and per method within it), the median final
+    reconstruction loss (``train.reconstruction_loss``, nats per image), its share of the
+    know-nothing Bernoulli baseline H·W·C·ln 2 (``pixels[dataset]`` = H·W·C) and the
+    median KL. The row ``all methods`` is the dataset's median over every run."""
+    require_columns(df, ["dataset", "method", "model_num", "train.reconstruction_loss", "train.kl_loss"])
+    runs = df.drop_duplicates("model_num")
+    rows = []
+    for dataset, g in runs.groupby("dataset", sort=False):
+        if dataset not in pixels:
+            raise KeyError(f"no image size given for dataset {dataset!r}")
+        baseline = pixels[dataset] * np.log(2)
+        for method, sub in [("all methods", g), *g.groupby("method", sort=False)]:
+            recon = float(sub["train.reconstruction_loss"].median())
+            rows.append({"dataset": DATASET_LABELS.get(dataset, dataset),
+                         "method": METHOD_LABELS.get(method, method), "runs": len(sub),
+                         "reconstruction (median, nats)": recon, "baseline H·W·C·ln 2": baseline,
+                         "% of baseline": 100 * recon / baseline,
+                         "KL (median, nats)": float(sub["train.kl_loss"].median())})
+    return pd.DataFrame(rows)
+
+
+def laptop_scale_summary(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """The measurements behind the default scale (``benchmarks/laptop_scale.py`` CSVs): per arm
+    (learning rate, batch size, precision) and number of updates, the panel's median
+    reconstruction as % of H·W·C·ln 2, median KL, active dimensions, MIG, DCI and FactorVAE
+    score, and the median training seconds per 1,000 updates of one model."""
+    frames = [pd.read_csv(p) for p in paths]
+    if not frames:
+        raise FileNotFoundError("no laptop_scale CSV given")
+    df = pd.concat(frames, ignore_index=True)
+    df = df[df["method"] != "annealed_vae"] if df["arm"].str.contains("anneal").any() else df
+    rate = (1000 * df.groupby(["arm", "model"])["train_seconds"].transform("max")
+            / df.groupby(["arm", "model"])["updates"].transform("max"))
+    df = df.assign(s_per_k=rate)
+    out = df.groupby(["arm", "updates"], sort=False).agg(
+        lr=("lr", "first"), batch=("batch_size", "first"), precision=("precision", "first"),
+        models=("model", "nunique"), recon_pct=("baseline_share", lambda s: 100 * s.median()),
+        kl=("kl", "median"), active_dims=("active_dims", "median"), mig=("mig", "median"),
+        dci=("dci", "median"), factor_vae=("factor_vae", "median"), s_per_1k_updates=("s_per_k", "median"))
+    return out.reset_index().rename(columns={"recon_pct": "reconstruction, % of baseline"})
+
+
 # ------------------------------------------------------------------------------------ chapter 2: run folders
 
 
