@@ -245,3 +245,25 @@ def test_learning_table_reports_reconstruction_against_the_bernoulli_baseline():
                                                                              3 * 4096 * math.log(2))
     with pytest.raises(KeyError, match="no image size"):
         chapters.learning_table(df, {"dsprites": 4096})
+
+
+def test_laptop_scale_summary_takes_medians_per_arm_and_milestone(tmp_path):
+    import pandas as pd
+
+    from disentangle.analysis import chapters
+
+    rows = [{"arm": "fast", "model": f"m{k}", "method": "beta_vae", "lr": 1e-3, "batch_size": 32,
+             "precision": "bf16", "updates": u, "train_seconds": 10.0 * u / 250 * (k + 1),
+             "baseline_share": 0.1 / (k + 1), "kl": 5.0, "active_dims": 10, "mig": 0.1 * k, "dci": 0.2,
+             "factor_vae": 0.5} for k in range(3) for u in (250, 500)]
+    path = tmp_path / "laptop_scale_x.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    table = chapters.laptop_scale_summary([path])
+    assert list(table["updates"]) == [250, 500]
+    first = table.iloc[0]
+    assert first["models"] == 3 and abs(first["reconstruction, % of baseline"] - 5.0) < 1e-9
+    assert abs(first["mig"] - 0.1) < 1e-9
+    # median over models of 1000 * (seconds at the last milestone) / (last milestone) = 1000 * 40 / 500
+    assert abs(first["s_per_1k_updates"] - 80.0) < 1e-9
+    with pytest.raises(FileNotFoundError):
+        chapters.laptop_scale_summary([])
