@@ -12,7 +12,7 @@ from disentangle import params
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.mark.parametrize("name", ["ci", "default", "paper"])
+@pytest.mark.parametrize("name", ["ci", "default", "overnight", "paper"])
 def test_shipped_params_validate(name):
     p = params.load(ROOT / "params" / f"{name}.yaml")
     assert p.shared["scale"] == name

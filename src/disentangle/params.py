@@ -171,7 +171,7 @@ def _overrides(v):
 
 
 SHARED_SCHEMA: Schema = {
-    "scale": Field(str, check=_one_of("ci", "default", "paper"), doc="which scale this file runs"),
+    "scale": Field(str, check=_one_of("ci", "default", "overnight", "paper"), doc="which scale this file runs"),
     "seed": Field(int, 0, _range(0), "master seed for everything not part of the study grid"),
     "device": Field(str, "auto", _one_of("auto", "cpu", "cuda", "mps"), "torch device"),
     "results_dir": Field(str, doc="study results folder (relative: to the project root, or to the params "
