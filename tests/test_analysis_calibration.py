@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from disentangle.analysis import claims
-from disentangle.analysis.bootstrap import RunResampler, bootstrap_ci, bootstrap_many
+from disentangle.analysis.bootstrap import BootstrapCI, RunResampler, bootstrap_ci, bootstrap_many
 from disentangle.analysis.claims import GateRow, calibrated_gate
 from disentangle.analysis.paper_values import CLAIMS, METHODS
 from disentangle.analysis.synthetic import synthetic_results
@@ -213,3 +213,13 @@ def test_bootstrap_many_agrees_across_schemes_on_a_constant_statistic():
     for scheme in ("replacement", "distinct", "subsample"):
         ci = bootstrap_many(df, lambda t: {"n": float(t["method"].nunique())}, seed=0, n_boot=10, scheme=scheme)["n"]
         assert (ci.estimate, ci.lo, ci.hi) == (1.0, 1.0, 1.0)
+
+
+def test_a_widened_interval_never_leaves_the_statistics_range():
+    df = synthetic_results(["dsprites", "color_dsprites"], list(METHODS), 3, 3, seed=0)
+    gate = {"C3b": [claims.GateRow("C3b", "d", 2, 6, 3, 3, 0.95, 0.0, "subsample", "3", 50.0)]}
+    row = claims.claims_table(df, ["C3b"], seed=0, n_boot=10, gate=gate).iloc[0]
+    assert 0.0 <= row["ci_lo"] <= row["estimate"] <= row["ci_hi"] <= 100.0
+    assert row["ci_lo"] == 0.0 or row["ci_hi"] == 100.0  # fifty-fold is wider than the range
+    ci = BootstrapCI(0.9, 0.5, 1.3, 0.95, 10, 10).clipped(-1.0, 1.0)
+    assert (ci.estimate, ci.lo, ci.hi) == (0.9, 0.5, 1.0)

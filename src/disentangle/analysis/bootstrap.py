@@ -67,6 +67,13 @@ class BootstrapCI:
         return BootstrapCI(e, e - factor * (e - self.lo), e + factor * (self.hi - e),
                            self.level, self.n_boot, self.n_valid)
 
+    def clipped(self, lo: float, hi: float) -> "BootstrapCI":
+        """The interval cut to the values the statistic can take, ``[lo, hi]``."""
+        if not (np.isfinite(self.lo) and np.isfinite(self.hi)):
+            return self
+        return BootstrapCI(self.estimate, float(np.clip(self.lo, lo, hi)), float(np.clip(self.hi, lo, hi)),
+                           self.level, self.n_boot, self.n_valid)
+
     def format(self, digits: int = 2) -> str:
         """e.g. ``"0.41 [0.22, 0.60]"``; ``"n/a"`` when the estimate is not finite."""
         if not np.isfinite(self.estimate):

@@ -165,6 +165,15 @@ STATISTICS: dict[str, Callable[[_Tables], float]] = {
 }
 
 
+#: the values each statistic can take (a widened interval is clipped to them): shares and win
+#: rates are percentages, the others rank correlations or their means
+STATISTIC_RANGE: dict[str, tuple[float, float]] = {
+    **{cid: (0.0, 100.0) for cid in ("C3b", "C5a", "C5b", "C6", "C7")},
+    **{f"C9_{m}_{d}": (0.0, 100.0) for m, d in transfer.CELLS},
+    "C8": (0.0, 1.0),
+}
+
+
 def claim_values(df: pd.DataFrame, claims: Sequence[str], *, seed: int,
                  n_draws: int = TRANSFER_DRAWS) -> tuple[dict[str, float], dict[str, str]]:
     """Each claim's statistic on ``df`` and, for those that cannot be computed, why."""
@@ -366,7 +375,7 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
         claim = CLAIMS[cid]
         raw = cis.get(cid, BootstrapCI(np.nan, np.nan, np.nan, level, n_boot, 0))
         widen = calibrated_widening(cid, design, gate)
-        ci = raw.including_estimate().widened(widen)
+        ci = raw.including_estimate().widened(widen).clipped(*STATISTIC_RANGE.get(cid, (-1.0, 1.0)))
         gate_note, gate_rule = calibrated_gate(cid, design, gate, min_runs)
         note = notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels) or gate_note
         if note is None and not np.isfinite(ci.estimate):
