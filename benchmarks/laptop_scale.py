@@ -27,6 +27,7 @@ ordering of the panel matches the longest run's (Spearman over the panel, per sc
 
     python benchmarks/laptop_scale.py [--arms lr1e-3 lr1e-4 ...] [--out FILE]
     python benchmarks/laptop_scale.py --report [--out FILE]
+    python benchmarks/laptop_scale.py --cost --threads 1     # the knobs' cost, interleaved
 """
 
 from __future__ import annotations
@@ -152,6 +153,53 @@ def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]]
         _append(out, rows)
 
 
+#: (label, method, hyperparameters, batch size, precision) timed by ``--cost``; the first is the reference
+COST_SETTINGS = (
+    ("paper: batch 64, fp32", "beta_vae", {"beta": 4.0}, 64, "fp32"),
+    ("batch 64, bf16", "beta_vae", {"beta": 4.0}, 64, "bf16"),
+    ("batch 32, fp32", "beta_vae", {"beta": 4.0}, 32, "fp32"),
+    ("batch 32, bf16", "beta_vae", {"beta": 4.0}, 32, "bf16"),
+    ("FactorVAE update, batch 32, bf16", "factor_vae", {"gamma": 30.0}, 32, "bf16"),
+)
+
+
+def measure_cost(dataset, out: Path, rounds: int, updates: int, cpu: str) -> None:
+    """Seconds per 1,000 updates of one model for each ``COST_SETTINGS`` entry, the settings
+    interleaved round by round (so a busy machine slows all alike); median over rounds and the
+    ratio to the first entry, measured in the same run."""
+    from disentangle.training import TrainConfig
+    from disentangle.training.engine import Stack
+
+    stacks = {}
+    with tempfile.TemporaryDirectory(prefix="laptop-cost-") as tmp:
+        for label, method, hp, batch, precision in COST_SETTINGS:
+            config = TrainConfig(method, hp, seed=0, steps=10**6, batch_size=batch, lr=1e-3, precision=precision,
+                                 eval_batches=0, log_every=10**9, checkpoint_every=10**9,
+                                 factor_vae_double_step=False, progress=False)
+            stacks[label] = Stack([config], dataset, [Path(tmp) / label.replace(" ", "_").replace(",", "")])
+            for _ in range(5):  # warm-up
+                stacks[label].train_step()
+        times: dict[str, list[float]] = {label: [] for label in stacks}
+        for _ in range(rounds):
+            for label, stack in stacks.items():
+                t0 = time.perf_counter()
+                for _ in range(updates):
+                    stack.train_step()
+                times[label].append(1000 * (time.perf_counter() - t0) / updates)
+    ref = float(np.median(times[COST_SETTINGS[0][0]]))
+    rows = [{"setting": label, "s_per_1k_updates": round(float(np.median(t)), 2),
+             "ratio_to_paper_setting": round(float(np.median(t)) / ref, 3), "rounds": rounds,
+             "updates_per_round": updates, "cpu": cpu} for label, t in times.items()]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for r in rows:
+        print(f"{r['setting']:>34}: {r['s_per_1k_updates']:7.1f} s / 1k updates  "
+              f"({r['ratio_to_paper_setting']:.2f}x the paper setting)", flush=True)
+
+
 def _append(out: Path, rows: list[dict]) -> None:
     new = not out.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -168,7 +216,7 @@ def report(out: Path) -> None:
     import pandas as pd
     from scipy.stats import spearmanr
 
-    files = sorted(out.parent.glob(out.stem + "*.csv"))
+    files = [f for f in sorted(out.parent.glob(out.stem + "*.csv")) if f.name != "laptop_cost.csv"]
     df = pd.concat([pd.read_csv(f) for f in files], ignore_index=True)
     print(f"CPU: {df['cpu'].iloc[0]}\n")
     print("## Learning: median over the panel (reconstruction as % of H·W·C·ln 2)\n")
@@ -214,6 +262,10 @@ def main() -> None:
     parser.add_argument("--eval-batches", type=int, default=16)
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
     parser.add_argument("--report", action="store_true", help="only print the tables from --out")
+    parser.add_argument("--cost", action="store_true",
+                        help="only time the cost settings (one thread, interleaved) into <out stem>_cost.csv")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--cost-updates", type=int, default=40)
     args = parser.parse_args()
     if args.report:
         report(args.out)
@@ -229,6 +281,9 @@ def main() -> None:
     cpu = cpu_model()
     print(f"CPU: {cpu}; torch threads: {__import__('torch').get_num_threads()}", flush=True)
     dataset = get_dataset("dsprites", source="procedural")
+    if args.cost:
+        measure_cost(dataset, args.out.with_name("laptop_cost.csv"), args.rounds, args.cost_updates, cpu)
+        return
     for name in args.arms:
         run_arm(name, ARMS[name], dataset, args.out, done, cpu, args.eval_batches)
     report(args.out)
