@@ -247,7 +247,7 @@ def test_learning_table_reports_reconstruction_against_the_bernoulli_baseline():
         chapters.learning_table(df, {"dsprites": 4096})
 
 
-def test_laptop_scale_summary_takes_medians_per_arm_and_milestone(tmp_path):
+def test_laptop_scale_summary_takes_medians_per_setting_and_milestone(tmp_path):
     import pandas as pd
 
     from disentangle.analysis import chapters
@@ -259,11 +259,9 @@ def test_laptop_scale_summary_takes_medians_per_arm_and_milestone(tmp_path):
     path = tmp_path / "laptop_scale_x.csv"
     pd.DataFrame(rows).to_csv(path, index=False)
     table = chapters.laptop_scale_summary([path])
-    assert list(table["updates"]) == [250, 500]
+    assert list(table["updates"]) == [250, 500] and table["lr"].iloc[0] == "1e-03"
     first = table.iloc[0]
     assert first["models"] == 3 and abs(first["reconstruction, % of baseline"] - 5.0) < 1e-9
     assert abs(first["mig"] - 0.1) < 1e-9
-    # median over models of 1000 * (seconds at the last milestone) / (last milestone) = 1000 * 40 / 500
-    assert abs(first["s_per_1k_updates"] - 80.0) < 1e-9
     with pytest.raises(FileNotFoundError):
         chapters.laptop_scale_summary([])
