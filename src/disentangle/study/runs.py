@@ -148,6 +148,7 @@ class Worker:
         for run, d in evaluated:
             record = {"config_hash": run.config_hash, "model_num": run.model_num,
                       "train": train_results[run.model_num], "device": device,
+                      "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
                       "time": {**shared_time, "eval": timings.eval[run.model_num], "bookkeeping": bookkeeping},
                       "versions": self.versions(), "finished_at": time.time()}
             with atomic_path(d / "done.json") as tmp:
