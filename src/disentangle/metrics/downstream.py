@@ -7,8 +7,8 @@ record train/test accuracies. Predictors: ``LogisticRegressionCV(Cs=10,
 cv=KFold(5))`` and ``GradientBoostingClassifier()`` (pinned in ``utils``; both
 re-implemented in numba, ``logistic.py`` and ``gbt.py``). The logistic regression's
 semantics follow ``classifiers``: ``"paper"`` (the study's numbers) = scikit-learn 0.20's
-one-vs-rest fit with one C per class; ``"modern"`` = one multinomial fit (>= 0.22). ``"sklearn_logistic_regression"``
-and ``"sklearn_boosted_trees"`` run sklearn's own estimators, ``"hist_boosted_trees"``
+one-vs-rest fit with one C per class; ``"modern"`` = one multinomial fit (>= 0.22).
+``"sklearn_logistic_regression"`` and ``"sklearn_boosted_trees"`` run sklearn's own estimators, ``"hist_boosted_trees"``
 a histogram GBT. Sample efficiency (a paper definition, not in the code) =
 ``100:mean_test_accuracy / 10000:mean_test_accuracy``.
 
@@ -23,8 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_classifiers, check_codes, check_factors,
-                    fit_classifier, generate_codes, gradient_boosting_classifier,
+from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_classifiers, check_codes,
+                    check_factors, fit_classifier, generate_codes, gradient_boosting_classifier,
                     hist_gradient_boosting_classifier, logistic_regression_cv, map_factors,
                     logistic_regression_cv_fast, sklearn_gradient_boosting_classifier,
                     sklearn_logistic_regression_cv, to_numpy)

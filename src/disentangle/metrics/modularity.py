@@ -23,8 +23,8 @@ import warnings
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .utils import (Array, Represent, Seed, as_random_state, check_classifiers, check_codes, check_factors,
-                    discrete_mutual_info, fit_classifier, generate_codes, histogram_discretize,
+from .utils import (Array, Represent, Seed, as_random_state, check_classifiers, check_codes,
+                    check_factors, discrete_mutual_info, fit_classifier, generate_codes, histogram_discretize,
                     logistic_regression, to_numpy)
 
 
