@@ -352,8 +352,10 @@ def logistic_regression_cv(classifiers: str = "paper") -> Any:
     sklearn to ~1e-6, unconverged large-C fits to ~0.005 accuracy; ``benchmarks/logistic_time.py``).
 
     ``"paper"``: one-vs-rest with one C per class, as scikit-learn 0.20 fitted it (each
-    binary problem cross-validated by its own accuracy) = today's
-    ``OneVsRestClassifier(LogisticRegressionCV(...))``. ``"modern"``: one multinomial fit."""
+    binary problem cross-validated by its own accuracy, lbfgs stopped by 0.20's rule on the
+    summed loss) = today's ``OneVsRestClassifier(LogisticRegressionCV(...))`` up to where
+    unconverged fits stop (tests: 0.20 exactly; 1.9's one-vs-rest to ~1e-3).
+    ``"modern"``: one multinomial fit."""
     from .logistic import LogisticRegressionCV, OneVsRestLogisticRegressionCV
     cls = OneVsRestLogisticRegressionCV if check_classifiers(classifiers) == "paper" else LogisticRegressionCV
     return cls(Cs=10, n_folds=5, max_iter=100, tol=1e-4, n_threads=1)
