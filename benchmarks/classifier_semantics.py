@@ -10,7 +10,7 @@ representation) and fits both semantics on them: explicitness (test), BetaVAE sc
 and sample efficiency (acc@100 / acc@10,000). Writes one row per model and quantity.
 
     python benchmarks/classifier_semantics.py [--steps 300] [--betas 1 16] [--seeds 0 1]
-        [--beta-vae-points 1000 500] [--csv benchmarks/results/classifier_semantics.csv]
+        [--beta-vae-points 1000 500] [--csv benchmarks/results/classifier_semantics.csv] [--models DIR]
 """
 
 from __future__ import annotations
@@ -67,17 +67,20 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--beta-vae-points", type=int, nargs=2, default=[1000, 500])
     parser.add_argument("--csv", type=Path, default=None)
+    parser.add_argument("--models", type=Path, default=None,
+                        help="folder of a previous run's trained models (same --steps/--betas/--seeds): skip training")
     args = parser.parse_args()
     dataset = get_dataset("dsprites", source="procedural")
     grid = [(beta, seed) for beta in args.betas for seed in args.seeds]
-    out = Path(tempfile.mkdtemp(prefix="semantics-"))
-    configs = [TrainConfig("beta_vae", {"beta": beta}, seed=seed, steps=args.steps, eval_batches=5,
-                           log_every=100, checkpoint_every=args.steps, progress=False) for beta, seed in grid]
+    out = args.models or Path(tempfile.mkdtemp(prefix="semantics-"))
     dirs = [out / f"beta{beta:g}-seed{seed}" for beta, seed in grid]
-    t0 = time.perf_counter()
-    train_batched(configs, dataset, dirs)
-    print(f"{len(grid)} beta-VAEs x {args.steps} steps on procedural dSprites trained in "
-          f"{time.perf_counter() - t0:.0f} s", flush=True)
+    if args.models is None:
+        configs = [TrainConfig("beta_vae", {"beta": beta}, seed=seed, steps=args.steps, eval_batches=5,
+                               log_every=100, checkpoint_every=args.steps, progress=False) for beta, seed in grid]
+        t0 = time.perf_counter()
+        train_batched(configs, dataset, dirs)
+        print(f"{len(grid)} beta-VAEs x {args.steps} steps on procedural dSprites trained in "
+              f"{time.perf_counter() - t0:.0f} s (in {out})", flush=True)
     seeds = reference_evaluation_seeds("mean")
     rows = []
     for (beta, seed), d in zip(grid, dirs):
