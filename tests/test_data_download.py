@@ -175,8 +175,9 @@ def test_registry_matches_the_loaders_and_the_spec(tmp_path):
     for v in mpi3d.VARIANTS:
         assert [tmp_path / r.dest for r in download.DATASETS[f"mpi3d_{v}"]] == mpi3d.expected_files(tmp_path, v)
     assert download.DATASETS["dsprites"][0].checksum == ("md5", "7da33b31b13a06f4b04a70402ce90c2e")
-    assert download.DATASETS["scream"][0].checksum is None  # no published checksum
-    assert all(r.checksum for name, rs in download.DATASETS.items() if name != "scream" for r in rs)
+    shipped = Path(download.__file__).parent / "assets" / "the_scream.jpg"
+    assert download.DATASETS["scream"][0].checksum == ("sha256", hashlib.sha256(shipped.read_bytes()).hexdigest())
+    assert all(r.checksum for rs in download.DATASETS.values() for r in rs)
     assert [r.dest for r in download.resources_for("scream_dsprites")] == ["dsprites/" + download._DSPRITES_FILE, "scream/scream.jpg"]
     with pytest.raises(KeyError, match="unknown dataset"):
         download.resources_for("mnist")
@@ -212,3 +213,15 @@ def test_a_failed_download_leaves_no_empty_folders(server, tmp_path):
     with pytest.raises(DownloadError, match="HTTP 500"):
         fetch(_resource(b"", dest="a/b/file.bin"), root, urls=[server.base + "/file.bin"], progress=False)
     assert sorted(p.name for p in root.rglob("*")) == ["kept"]
+
+
+def test_scream_download_is_checksummed(server, tmp_path):
+    resource = download.DATASETS["scream"][0]
+    reference = (Path(download.__file__).parent / "assets" / "the_scream.jpg").read_bytes()
+    other = server.serve("/other.jpg", reference[:-1] + b"\x00")  # one byte differs
+    with pytest.raises(DownloadError, match="sha256 checksum mismatch"):
+        fetch(resource, tmp_path, urls=[other], progress=False)
+    assert not (tmp_path / "scream" / "scream.jpg").exists()
+    assert not (tmp_path / "scream").exists() or not list((tmp_path / "scream").iterdir())  # no temp file
+    path = fetch(resource, tmp_path, urls=[server.serve("/The_Scream.jpg", reference)], progress=False)
+    assert path == tmp_path / "scream" / "scream.jpg" and path.read_bytes() == reference

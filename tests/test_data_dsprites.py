@@ -1,5 +1,6 @@
 """dSprites and its variants (study.md §3.1–3.4, datasets.md §1.1–1.2, §2.1)."""
 
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -148,15 +149,61 @@ def test_scream_crop_bounds_and_inversion(root):
     assert x.shape == (200, 64, 64, 3)
 
 
-def test_scream_uses_user_file_when_present(root):
+#: SHA-256 of the shipped reference image resized as Pillow 5.x's thumbnail((350, 274)) did (uint8 bytes)
+SCREAM_2018_SHA256 = "6ae2b3b7a2298fc4135562199cb9e0b867b27570c4525dd5182b9c7f7f9809c5"
+
+
+def test_scream_resize_is_the_2018_thumbnail_and_pinned(root):
     from PIL import Image
 
+    path = dsprites.scream_path("procedural", root)
+    small = np.asarray(dsprites.thumbnail_2018(Image.open(path)).convert("RGB"))
+    assert small.shape == (274, 215, 3)
+    assert hashlib.sha256(small.tobytes()).hexdigest() == SCREAM_2018_SHA256
+    ds = get_dataset("scream_dsprites", source="procedural")
+    np.testing.assert_array_equal(ds.scream, small.astype(np.float32) / 255)
+    # Pillow >= 7's thumbnail decodes the 512x652 JPEG at full size (draft asked for 2x the
+    # target) where 2018's decoded it at half size: different pixels
+    modern = Image.open(path)
+    modern.thumbnail((350, 274))
+    assert modern.size == (215, 274) and np.abs(np.asarray(modern, int) - small).mean() > 0.5
+    # sizes truncate as 2018's did (262.5 -> 262); non-JPEG files have no draft mode
+    other = root / "other.png"
+    Image.fromarray(np.full((300, 400, 3), 200, np.uint8)).save(other)
+    assert dsprites.thumbnail_2018(Image.open(other)).size == (350, 262)
+
+
+def test_scream_image_follows_the_source_and_is_recorded(root):
     path = root / "scream" / "scream.jpg"
     path.parent.mkdir(parents=True)
-    Image.fromarray(np.full((300, 400, 3), 200, np.uint8)).save(path)
-    ds = get_dataset("scream_dsprites", source="procedural")
-    assert ds.scream_origin == str(path)
-    assert ds.scream.shape == (263, 350, 3)  # fits 350 wide × 274 high; 262.5 rounds up
+    path.write_bytes(dsprites.scream_path("procedural", root).read_bytes())
+    ds = get_dataset("scream_dsprites", source="procedural")  # the shipped copy, even with a download present
+    assert ds.scream_origin.endswith("the_scream.jpg")
+    assert ds.identity == {"name": "scream_dsprites", "source": "procedural", "scream_sha256": dsprites.SCREAM_SHA256}
+    assert get_dataset("dsprites", source="procedural").identity == {"name": "dsprites", "source": "procedural"}
+    # another image (e.g. a later upload of the painting) is used where given, warned about and recorded
+    from PIL import Image
+
+    Image.fromarray(np.full((300, 400, 3), 200, np.uint8)).save(path, format="JPEG")
+    with pytest.warns(UserWarning, match="not the reference Scream image"):
+        other = dsprites.ScreamDSprites(dsprites.procedural_sprites(root / "cache"), path)
+    assert other.identity["scream_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert other.scream.shape == (262, 350, 3)
+
+
+def test_file_source_without_the_scream_is_an_error_not_a_fallback(root):
+    with pytest.raises(FileNotFoundError) as e:
+        get_dataset("scream_dsprites", source="file")
+    message = str(e.value)
+    assert str(root / "scream" / "scream.jpg") in message and str(root / dsprites.REAL_FILE) in message
+    assert "python -m disentangle data download scream_dsprites" in message
+    (root / dsprites.REAL_FILE).parent.mkdir(parents=True)
+    (root / dsprites.REAL_FILE).write_bytes(b"")  # present: only the painting is missing
+    with pytest.raises(FileNotFoundError, match="scream.jpg") as e:
+        get_dataset("scream_dsprites", source="file")
+    assert str(root / dsprites.REAL_FILE) not in str(e.value)
+    # auto falls back to the procedural stand-in as a whole, and says so in its source
+    assert get_dataset("scream_dsprites", source="auto").identity["source"] == "procedural"
 
 
 def test_precomputed_grid_matches_on_the_fly_render(root, monkeypatch):

@@ -83,6 +83,8 @@ def test_bad_choice(tmp_project):
     assert "shared.device: must be one of" in _error(tmp_project(lambda d: d["shared"].update(device="tpu")))
     assert "study.training.precision: must be one of" in _error(
         tmp_project(lambda d: d["study"]["training"].update(precision="fp16")))
+    assert "study.evaluation.classifiers: must be one of" in _error(
+        tmp_project(lambda d: d["study"]["evaluation"].update(classifiers="multinomial")))
 
 
 def test_value_not_in_paper_grid(tmp_project):

@@ -107,7 +107,7 @@ class FakeBackend:
         base = {"mean": 100, "sampled": 200}[representation]
         return {m: base + i for i, m in enumerate(METRICS)}
 
-    def evaluate(self, dataset, represent, metric, seed, settings, overrides=None):
+    def evaluate(self, dataset, represent, metric, seed, settings, overrides=None, classifiers="paper"):
         x = np.random.default_rng(seed).normal(size=(8, 3))
         return {f"{metric}.score": float(np.mean(represent(x))), f"{metric}.elapsed_time": 0.001}
 

@@ -168,3 +168,17 @@ def test_native_bf16_follows_the_cpu_probes(monkeypatch):
         assert devices.native_bf16("cpu") is expected
         assert devices.resolve_precision("auto", "cpu") == ("bf16" if expected else "fp32")
     assert devices.resolve_precision("fp32", "cpu") == "fp32"
+
+
+def test_classifier_semantics_are_hashed_in_the_evaluation_even_at_the_default():
+    from disentangle.study.grid import RUN_PROTOCOL, stable_hash
+
+    base = _run()
+    assert _run(evaluation={"classifiers": "paper"}).config_hash == base.config_hash  # the default
+    modern = _run(evaluation={"classifiers": "modern"})
+    assert modern.train_hash == base.train_hash and modern.name == base.name  # the trained model is kept
+    assert modern.eval_hash != base.eval_hash and modern.config_hash != base.config_hash
+    # a record evaluated before the key existed (today's multinomial fits) is stale, not reused
+    old = {"protocol": RUN_PROTOCOL, "settings": base.evaluation["settings"],
+           "metrics": sorted(base.evaluation["metrics"])}
+    assert stable_hash(old) != base.eval_hash

@@ -204,6 +204,9 @@ STUDY_SCHEMA: Schema = {
     },
     "evaluation": {
         "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),
+        "classifiers": Field(str, "paper", _one_of("paper", "modern"),
+                             "logistic-regression semantics: paper = scikit-learn 0.20's one-vs-rest fits, as the "
+                             "study ran them; modern = today's multinomial fits (study.md §5.1, §5.8)"),
         "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(METRIC_CONFIGS)),
         "sampled_metrics": Field(list, None, _subset_of(METRIC_CONFIGS), nullable=True,
                                  doc="metric configs for the sampled representation; null = same as 'metrics' "

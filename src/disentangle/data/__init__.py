@@ -57,7 +57,7 @@ def _module(name: str):
 def expected_files(name: str, root: str | Path | None = None) -> list[Path]:
     """The real files ``name`` needs under the data root."""
     _check_name(name)
-    kwargs = {} if name in DSPRITES_NAMES else _FILE_MODULES[name][1]
+    kwargs = {"name": name} if name in DSPRITES_NAMES else _FILE_MODULES[name][1]
     return list(_module(name).expected_files(data_root(root), **kwargs))
 
 

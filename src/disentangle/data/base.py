@@ -48,6 +48,12 @@ class GroundTruthDataset(ABC):
         """Name for plots/records; procedural stand-ins say so."""
         return f"{self.name} (procedural)" if self.source == "procedural" else self.name
 
+    @property
+    def identity(self) -> dict:
+        """What the data is made from, for run records: name and source, plus any
+        input file's hash where the source alone does not pin it (Scream-dSprites)."""
+        return {"name": self.name, "source": self.source}
+
     def sample_factors(self, n: int, rng: Rng) -> np.ndarray:
         """(n, K) int64, each factor independently uniform over its values."""
         cols = [randint(rng, s, n) for s in self.factor_sizes]

@@ -30,6 +30,8 @@ from tqdm import tqdm
 from ..io import atomic_path
 
 ENV_VAR = "DISENTANGLE_DATA"
+#: SHA-256 of the reference Scream image (512×652 RGB JPEG; shipped as ``assets/the_scream.jpg``)
+SCREAM_SHA256 = "45d763b132ba2075f4ff3dd26bce7db155bb1a5574be8d1bfb7d412dae260d04"
 _CHUNK = 1 << 20
 _TIMEOUT_S = 60
 
@@ -86,8 +88,10 @@ DATASETS: dict[str, tuple[Resource, ...]] = {
             ("md5", "7da33b31b13a06f4b04a70402ce90c2e"),
         ),
     ),
-    # No published checksum is known for the Wikimedia file: it is not verified.
-    "scream": (Resource(("https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg",), "scream/scream.jpg", None),),
+    # Wikimedia publishes no checksum; the file is verified against the reference image's
+    # SHA-256 (the copy the package ships), so a re-uploaded painting is refused, not used.
+    "scream": (Resource(("https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg",), "scream/scream.jpg",
+                        ("sha256", SCREAM_SHA256)),),
     "shapes3d": (
         Resource(
             ("https://storage.googleapis.com/3d-shapes/3dshapes.h5",),

@@ -27,13 +27,16 @@ from PIL import Image
 from ..io import atomic_path
 from . import dsprites_render
 from .base import GridIndex, GroundTruthDataset, Rng, randint
+from .download import SCREAM_SHA256
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 #: the real file, relative to the data root (as ``python -m disentangle data download dsprites`` saves it)
 REAL_FILE = Path("dsprites") / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
-#: the original Wikimedia painting, if the user provides it (datasets.md §1.2)
+#: the painting as ``python -m disentangle data download scream_dsprites`` saves it (datasets.md §1.2)
 SCREAM_FILE = Path("scream") / "scream.jpg"
+#: the reference's ``thumbnail((350, 274, 3))`` bound (width, height)
+SCREAM_BOUND = (350, 274)
 NUM_IMAGES = int(np.prod(FACTOR_SIZES))
 #: on-the-fly renders after which a procedural source builds the full grid
 GRID_AFTER = 100_000
@@ -43,8 +46,9 @@ GRID = GridIndex(FACTOR_SIZES)
 _BITS_F32 = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
 
 
-def expected_files(root: Path) -> list[Path]:
-    return [Path(root) / REAL_FILE]
+def expected_files(root: Path, name: str = "dsprites") -> list[Path]:
+    """The real files of ``name``: the dSprites file, plus the Scream image for Scream-dSprites."""
+    return [Path(root) / REAL_FILE] + ([Path(root) / SCREAM_FILE] if name == "scream_dsprites" else [])
 
 
 # --------------------------------------------------------------------------- binary sources
@@ -229,20 +233,54 @@ class NoisyDSprites(DSprites):
         return np.maximum(noise, sprite[..., None], out=noise)
 
 
-def load_scream(root: Path | None = None) -> tuple[np.ndarray, str]:
-    """The Scream as float32 (H, W, 3) in [0, 1] after ``thumbnail((350, 274))`` with
-    Lanczos (study.md §3.4); ``<root>/scream/scream.jpg`` when present, else the shipped copy."""
-    user = None if root is None else Path(root) / SCREAM_FILE
-    if user is not None and user.exists():
-        image, origin = Image.open(user), str(user)
-    else:
-        ref = resources.files("disentangle.data").joinpath("assets/the_scream.jpg")
-        with resources.as_file(ref) as path:
-            image, origin = Image.open(path), "assets/the_scream.jpg"
-            image.load()
-    image = image.convert("RGB")
-    image.thumbnail((350, 274), Image.LANCZOS)
-    return np.asarray(image, dtype=np.float32) / 255.0, origin
+def thumbnail_2018(image: Image.Image, bound: tuple[int, int] = SCREAM_BOUND) -> Image.Image:
+    """``image.thumbnail(bound)`` as the Pillow of the study's time (5.x, 2018) computed it
+    (study.md §3.4, §8.15): the size that fits ``bound`` with the aspect ratio kept by
+    *truncation*; the JPEG decoder's draft mode asked for exactly that size (DCT scaling by
+    1/2, 1/4 or 1/8 while the decoded image still covers it); then one BICUBIC resize.
+
+    Pillow >= 7's ``thumbnail`` differs in pixels: it asks draft mode for ``reducing_gap`` (2)
+    times the size, so a 512×652 JPEG is decoded at full size instead of half, adds a box
+    ``reduce`` step and rounds the size. ``image`` must be freshly opened (draft mode only
+    applies before the pixels are decoded)."""
+    x, y = image.size
+    if x > bound[0]:
+        y = int(max(y * bound[0] / x, 1))
+        x = int(bound[0])
+    if y > bound[1]:
+        x = int(max(x * bound[1] / y, 1))
+        y = int(bound[1])
+    if (x, y) == image.size:
+        image.load()
+        return image
+    image.draft(None, (x, y))
+    return image.resize((x, y), Image.BICUBIC)
+
+
+def scream_path(source: str, root: Path) -> Path:
+    """The Scream image of a ``source``: ``<root>/scream/scream.jpg`` for ``file`` (an error
+    naming the path and the download command when it is missing — never a silent fall-back),
+    the shipped reference copy for ``procedural``."""
+    if source == "file":
+        path = Path(root) / SCREAM_FILE
+        if not path.is_file():
+            from .formats import missing_files_error
+
+            raise missing_files_error("scream_dsprites", [path], "scream_dsprites")
+        return path
+    with resources.as_file(resources.files("disentangle.data").joinpath("assets/the_scream.jpg")) as path:
+        return Path(path)
+
+
+def load_scream(path: Path) -> tuple[np.ndarray, str]:
+    """(The Scream as float32 (H, W, 3) in [0, 1] after :func:`thumbnail_2018`, the file's SHA-256)."""
+    data = Path(path).read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    import io
+
+    with Image.open(io.BytesIO(data)) as image:
+        small = thumbnail_2018(image).convert("RGB")
+    return np.asarray(small, dtype=np.float32) / 255.0, digest
 
 
 class ScreamDSprites(DSprites):
@@ -251,12 +289,22 @@ class ScreamDSprites(DSprites):
     name = "scream_dsprites"
     observation_shape = (64, 64, 3)
 
-    def __init__(self, sprites: FileSprites | ProceduralSprites, root: Path | None = None):
+    def __init__(self, sprites: FileSprites | ProceduralSprites, scream: Path):
         super().__init__(sprites)
-        self.scream, self.scream_origin = load_scream(root)
+        self.scream, self.scream_sha256 = load_scream(scream)
+        self.scream_origin = str(scream)
+        if self.scream_sha256 != SCREAM_SHA256:
+            import warnings
+
+            warnings.warn(f"{scream}: not the reference Scream image (sha256 {self.scream_sha256[:12]}…, "
+                          f"expected {SCREAM_SHA256[:12]}…); its hash is recorded with every run", stacklevel=2)
         h, w, _ = self.scream.shape
         if h < 65 or w < 65:
             raise ValueError(f"the Scream image is {h}x{w}; it must exceed 64x64")
+
+    @property
+    def identity(self) -> dict:
+        return {**super().identity, "scream_sha256": self.scream_sha256}
 
     def observations(self, factors: np.ndarray, rng: Rng) -> np.ndarray:
         sprite = self.binary(factors)
@@ -285,18 +333,18 @@ VARIANTS: dict[str, type[DSprites]] = {
 def make(name: str, source: str, root: Path) -> DSprites:
     """One of the four dSprites datasets; ``source`` is ``file`` or ``procedural``."""
     if source == "file":
-        path = Path(root) / REAL_FILE
-        if not path.exists():
+        missing = [p for p in expected_files(root, name) if not p.exists()]
+        if missing:
             from .formats import missing_files_error
 
-            raise missing_files_error(name, [path], "dsprites")
-        sprites: FileSprites | ProceduralSprites = _file_sprites(path)
+            raise missing_files_error(name, missing, "scream_dsprites" if name == "scream_dsprites" else "dsprites")
+        sprites: FileSprites | ProceduralSprites = _file_sprites(Path(root) / REAL_FILE)
     elif source == "procedural":
         sprites = procedural_sprites(Path(root) / "cache")
     else:
         raise ValueError(f"source must be 'file' or 'procedural', got {source!r}")
     cls = VARIANTS[name]
-    return cls(sprites, root) if cls is ScreamDSprites else cls(sprites)
+    return cls(sprites, scream_path(source, root)) if cls is ScreamDSprites else cls(sprites)
 
 
 @lru_cache(maxsize=2)

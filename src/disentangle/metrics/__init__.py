@@ -16,11 +16,11 @@ from .modularity import modularity, modularity_explicitness
 from .sap import sap
 from .unsupervised import (gaussian_total_correlation, gaussian_wasserstein_correlation,
                            unsupervised_scores)
-from .utils import (discrete_entropy, discrete_mutual_info, generate_codes, histogram_discretize,
-                    split_train_test)
+from .utils import (CLASSIFIER_SEMANTICS, discrete_entropy, discrete_mutual_info, generate_codes,
+                    histogram_discretize, split_train_test)
 
 __all__ = [
-    "ALL", "SETTINGS", "beta_vae_score", "completeness", "dci", "discrete_entropy",
+    "ALL", "CLASSIFIER_SEMANTICS", "SETTINGS", "beta_vae_score", "completeness", "dci", "discrete_entropy",
     "discrete_mutual_info", "disentanglement", "downstream", "downstream_accuracies", "evaluate",
     "evaluation_seeds", "factor_vae_score", "gaussian_total_correlation",
     "gaussian_wasserstein_correlation", "generate_codes", "histogram_discretize", "mig",

@@ -5,8 +5,10 @@ For each train size n (10, 100, 1,000, 10,000): sample n train points and a
 *fresh* test set of 5,000, fit one predictor per factor on the raw codes, and
 record train/test accuracies. Predictors: ``LogisticRegressionCV(Cs=10,
 cv=KFold(5))`` and ``GradientBoostingClassifier()`` (pinned in ``utils``; both
-re-implemented in numba, ``logistic.py`` and ``gbt.py``). ``"sklearn_logistic_regression"``
-and ``"sklearn_boosted_trees"`` run sklearn's own estimators, ``"hist_boosted_trees"``
+re-implemented in numba, ``logistic.py`` and ``gbt.py``). The logistic regression's
+semantics follow ``classifiers``: ``"paper"`` (the study's numbers) = scikit-learn 0.20's
+one-vs-rest fit with one C per class; ``"modern"`` = one multinomial fit (>= 0.22).
+``"sklearn_logistic_regression"`` and ``"sklearn_boosted_trees"`` run sklearn's own estimators, ``"hist_boosted_trees"``
 a histogram GBT. Sample efficiency (a paper definition, not in the code) =
 ``100:mean_test_accuracy / 10000:mean_test_accuracy``.
 
@@ -21,8 +23,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
-                    fit_classifier, generate_codes, gradient_boosting_classifier,
+from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_classifiers, check_codes,
+                    check_factors, fit_classifier, generate_codes, gradient_boosting_classifier,
                     hist_gradient_boosting_classifier, logistic_regression_cv, map_factors,
                     logistic_regression_cv_fast, sklearn_gradient_boosting_classifier,
                     sklearn_logistic_regression_cv, to_numpy)
@@ -35,6 +37,8 @@ PREDICTORS = {
     "hist_boosted_trees": hist_gradient_boosting_classifier,
     "sklearn_boosted_trees": sklearn_gradient_boosting_classifier,
 }
+#: predictors whose semantics follow ``classifiers``
+_LOGISTIC = ("logistic_regression", "logistic_regression_fast", "sklearn_logistic_regression")
 
 
 def _fit_factor(make, x_train, y_train, x_test, y_test) -> tuple[float, float]:
@@ -44,16 +48,20 @@ def _fit_factor(make, x_train, y_train, x_test, y_test) -> tuple[float, float]:
 
 def downstream_accuracies(codes_train: Array, factors_train: Array, codes_test: Array,
                           factors_test: Array, *, predictor: str = "logistic_regression",
-                          n_jobs: int = 1, prefix: str = "") -> dict[str, float]:
+                          n_jobs: int = 1, prefix: str = "", classifiers: str = "paper") -> dict[str, float]:
     """Per-factor and aggregated train/test accuracies of one train/test pair,
     keys ``"{prefix}mean_test_accuracy"`` etc. (prefix e.g. ``"100:"``)."""
     if predictor not in PREDICTORS:
         raise ValueError(f"predictor must be one of {sorted(PREDICTORS)}, got {predictor!r}")
+    check_classifiers(classifiers)
+    make = PREDICTORS[predictor]
+    if predictor in _LOGISTIC:
+        make = lambda: PREDICTORS[predictor](classifiers)  # noqa: E731
     x_train = to_numpy(check_codes(codes_train, "codes_train"))
     x_test = to_numpy(check_codes(codes_test, "codes_test"))
     y_train = check_factors(factors_train, len(x_train), "factors_train")
     y_test = check_factors(factors_test, len(x_test), "factors_test")
-    fits = map_factors(lambda j: _fit_factor(PREDICTORS[predictor], x_train, y_train[:, j], x_test,
+    fits = map_factors(lambda j: _fit_factor(make, x_train, y_train[:, j], x_test,
                                              y_test[:, j]), y_train, n_jobs)
     train_acc, test_acc = np.array([f[0] for f in fits]), np.array([f[1] for f in fits])
     scores = {}
@@ -76,7 +84,7 @@ def sample_efficiency(scores: dict[str, float]) -> float | None:
 
 def downstream(dataset, represent: Represent, *, seed: Seed, predictor: str = "logistic_regression",
                num_train: Sequence[int] = (10, 100, 1_000, 10_000), num_test: int = 5_000,
-               batch_size: int = 16, n_jobs: int = 1) -> dict[str, float]:
+               batch_size: int = 16, n_jobs: int = 1, classifiers: str = "paper") -> dict[str, float]:
     """The downstream-task metric: train sizes in order, each with a fresh
     test set, all drawn from one ``RandomState(seed)``."""
     rng = as_random_state(seed)
@@ -85,7 +93,7 @@ def downstream(dataset, represent: Represent, *, seed: Seed, predictor: str = "l
         train = generate_codes(dataset, represent, n, rng, batch_size)
         test = generate_codes(dataset, represent, num_test, rng, batch_size)
         scores.update(downstream_accuracies(*train, *test, predictor=predictor, n_jobs=n_jobs,
-                                            prefix=f"{n}:"))
+                                            prefix=f"{n}:", classifiers=classifiers))
     efficiency = sample_efficiency(scores)
     if efficiency is not None:
         scores["sample_efficiency"] = efficiency

@@ -10,6 +10,12 @@ order: postprocess mean, sampled, then the 9 metric configs (sorted) for the
 mean representation, then for the sampled one. Every model therefore gets the
 same evaluation samples.
 
+Classifier semantics (``classifiers``, study.md §5.1, §5.8): ``"paper"`` (default)
+fits the logistic regressions of the BetaVAE score, explicitness and the downstream
+task as scikit-learn 0.20 did for the study (liblinear one-vs-rest; one-vs-rest
+``LogisticRegressionCV`` with a C per class); ``"modern"`` as scikit-learn >= 0.22 does
+(lbfgs, multinomial). ``benchmarks/classifier_semantics.py`` compares the two.
+
 Settings: ``"paper"`` is study.md §5 exactly. ``"fast"`` cross-validates the
 downstream logistic regression over 5 Cs x 3 folds instead of 10 x 5 and uses
 fewer BetaVAE/FactorVAE points; ``benchmarks/metrics_time.py`` measures its
@@ -35,7 +41,7 @@ from .mig import sample_mig
 from .modularity import sample_modularity_explicitness
 from .sap import sample_sap
 from .unsupervised import sample_unsupervised
-from .utils import Represent
+from .utils import Represent, check_classifiers
 
 ALL = METRIC_CONFIGS
 REPRESENTATIONS = ("mean", "sampled")
@@ -77,6 +83,8 @@ _RUNNERS: dict[str, Callable[..., dict]] = {
     "sap_score": sample_sap,
     "unsupervised": sample_unsupervised,
 }
+#: configs with a logistic regression whose semantics follow ``classifiers``
+_LOGISTIC = {"beta_vae_sklearn", "modularity_explicitness", "downstream_task_logistic_regression"}
 #: configs whose classifier fits run in parallel over factors
 _PARALLEL = {"dci", "downstream_task_boosted_trees", "downstream_task_logistic_regression",
              "sap_score"}
@@ -102,7 +110,7 @@ def reference_evaluation_seeds(representation: str = "mean") -> dict[str, int]:
 def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
              seed: int | dict[str, int] = 0, settings: str = "paper",
              representation: str = "mean", n_jobs: int = -1,
-             overrides: dict[str, dict] | None = None) -> dict[str, float]:
+             overrides: dict[str, dict] | None = None, classifiers: str = "paper") -> dict[str, float]:
     """Flat dict of every requested metric config's outputs on ``represent``.
 
     ``seed``: a master seed (per-metric seeds derived as the reference does for
@@ -110,7 +118,9 @@ def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
     ``n_jobs``: parallel classifier fits within DCI, SAP and downstream (threads;
     values do not depend on it). ``overrides``: per-config sample sizes replacing
     the settings' numbers (e.g. ``{"dci": {"num_train": 1000}}``) for runs too
-    small for the paper's sizes; only keys the settings already have."""
+    small for the paper's sizes; only keys the settings already have.
+    ``classifiers``: one of ``utils.CLASSIFIER_SEMANTICS`` (see the module docstring)."""
+    check_classifiers(classifiers)
     unknown = [m for m in metrics if m not in _RUNNERS]
     if unknown:
         raise ValueError(f"unknown metric configs {unknown}; choose from {list(ALL)}")
@@ -133,6 +143,8 @@ def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
             kwargs["num_train"] = tuple(kwargs["num_train"])
         if name in _PARALLEL:
             kwargs["n_jobs"] = n_jobs
+        if name in _LOGISTIC:
+            kwargs["classifiers"] = classifiers
         start = time.perf_counter()
         scores = _RUNNERS[name](dataset, represent, seed=int(seeds[name]), **kwargs)
         elapsed = time.perf_counter() - start

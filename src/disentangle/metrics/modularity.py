@@ -3,8 +3,9 @@
 Modularity: from the MI matrix m (codes x factors) of 20-bin discretised train
 codes, per code 1 - (sum_j m_ij^2 - t) / (t (K - 1)) with t = max_j m_ij^2, 0
 for a code with t = 0; mean over codes. Explicitness: per factor, a default
-``LogisticRegression`` (pinned in ``utils.logistic_regression``: lbfgs,
-multinomial — see its docstring for the sklearn-version ambiguity) on z-scored
+``LogisticRegression()`` (``utils.logistic_regression``; ``classifiers="paper"``, the
+study's numbers: scikit-learn 0.20's liblinear one-vs-rest, probabilities = per-class
+logistic normalised to sum 1; ``"modern"``: lbfgs multinomial) on z-scored
 codes (train statistics); macro ROC-AUC of ``predict_proba`` against the
 one-hot labels, train and test; mean over factors.
 
@@ -22,8 +23,8 @@ import warnings
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .utils import (Array, Represent, Seed, as_random_state, check_codes, check_factors,
-                    discrete_mutual_info, fit_classifier, generate_codes, histogram_discretize,
+from .utils import (Array, Represent, Seed, as_random_state, check_classifiers, check_codes,
+                    check_factors, discrete_mutual_info, fit_classifier, generate_codes, histogram_discretize,
                     logistic_regression, to_numpy)
 
 
@@ -55,8 +56,8 @@ def _macro_auc(classes: np.ndarray, y: np.ndarray, proba: np.ndarray) -> float:
 
 
 def explicitness_per_factor(codes_train: np.ndarray, y_train: np.ndarray, codes_test: np.ndarray,
-                            y_test: np.ndarray) -> tuple[float, float]:
-    model = fit_classifier(logistic_regression, codes_train, y_train)
+                            y_test: np.ndarray, classifiers: str = "paper") -> tuple[float, float]:
+    model = fit_classifier(lambda: logistic_regression(classifiers), codes_train, y_train)
     return (_macro_auc(model.classes_, y_train, model.predict_proba(codes_train)),
             _macro_auc(model.classes_, y_test, model.predict_proba(codes_test)))
 
@@ -68,8 +69,9 @@ def _nanmean(values: list[float]) -> float:
 
 def modularity_explicitness(codes_train: Array, factors_train: Array, codes_test: Array,
                             factors_test: Array, *, num_bins: int = 20,
-                            discretize=None) -> dict[str, float]:
+                            discretize=None, classifiers: str = "paper") -> dict[str, float]:
     """``modularity_score``, ``explicitness_score_train``, ``explicitness_score_test``."""
+    check_classifiers(classifiers)
     codes_train = check_codes(codes_train, "codes_train")
     codes_test = check_codes(codes_test, "codes_test")
     factors_train = check_factors(factors_train, codes_train.shape[0], "factors_train")
@@ -80,7 +82,8 @@ def modularity_explicitness(codes_train: Array, factors_train: Array, codes_test
     x_test, _, _ = normalize(to_numpy(codes_test), mean, std)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", category=UserWarning)
-        per_factor = [explicitness_per_factor(x_train, factors_train[:, j], x_test, factors_test[:, j])
+        per_factor = [explicitness_per_factor(x_train, factors_train[:, j], x_test, factors_test[:, j],
+                                              classifiers)
                       for j in range(factors_train.shape[1])]
     scores["explicitness_score_train"] = _nanmean([p[0] for p in per_factor])
     scores["explicitness_score_test"] = _nanmean([p[1] for p in per_factor])
@@ -89,8 +92,9 @@ def modularity_explicitness(codes_train: Array, factors_train: Array, codes_test
 
 def sample_modularity_explicitness(dataset, represent: Represent, *, seed: Seed,
                                    num_train: int = 10_000, num_test: int = 5_000,
-                                   batch_size: int = 16, num_bins: int = 20) -> dict[str, float]:
+                                   batch_size: int = 16, num_bins: int = 20,
+                                   classifiers: str = "paper") -> dict[str, float]:
     rng = as_random_state(seed)
     train = generate_codes(dataset, represent, num_train, rng, batch_size)
     test = generate_codes(dataset, represent, num_test, rng, batch_size)
-    return modularity_explicitness(*train, *test, num_bins=num_bins)
+    return modularity_explicitness(*train, *test, num_bins=num_bins, classifiers=classifiers)

@@ -303,51 +303,83 @@ def hist_gradient_boosting_classifier(random_state: int = 0) -> Any:
                                           random_state=random_state)
 
 
-def logistic_regression() -> Any:
-    """``LogisticRegression()``: lbfgs, multinomial for >2 classes, L2, C=1, 100 iterations,
-    from the numba re-implementation in :mod:`.logistic` (converged fits match sklearn
-    to ~1e-6, with the same iteration counts; tested).
+#: classifier semantics of the logistic regressions (study.md §5.1, §5.6, §5.8, §8.12):
+#: ``"paper"`` = scikit-learn 0.20's defaults, as the study ran them (liblinear one-vs-rest
+#: ``LogisticRegression()``; one-vs-rest ``LogisticRegressionCV`` with a C per class);
+#: ``"modern"`` = scikit-learn >= 0.22's defaults (lbfgs, one multinomial fit).
+CLASSIFIER_SEMANTICS = ("paper", "modern")
 
-    sklearn ~0.20 (the paper's probable environment) defaulted to liblinear
-    one-vs-rest; >=0.22 uses lbfgs multinomial and 1.9 removed ``multi_class``.
-    We use what the reference code runs today (study.md §5.1 AMBIGUITY)."""
+
+def check_classifiers(classifiers: str) -> str:
+    if classifiers not in CLASSIFIER_SEMANTICS:
+        raise ValueError(f"classifiers must be one of {CLASSIFIER_SEMANTICS}, got {classifiers!r}")
+    return classifiers
+
+
+def logistic_regression(classifiers: str = "paper") -> Any:
+    """``LogisticRegression()`` with C = 1 and 100 iterations, as the reference calls it
+    (BetaVAE score, explicitness).
+
+    ``"paper"``: scikit-learn 0.20's default, liblinear (trust-region Newton on the primal,
+    tol 1e-4, intercept penalised as a feature of value ``intercept_scaling=1``) one-vs-rest,
+    ``predict_proba`` = per-class logistic normalised to sum 1 — run by scikit-learn's own
+    ``OneVsRestClassifier(LogisticRegression(solver="liblinear"))``, the same binary problems
+    as 0.20's internal one-vs-rest. ``"modern"``: lbfgs, multinomial (>= 0.22), from the
+    numba re-implementation in :mod:`.logistic` (converged fits match sklearn to ~1e-6)."""
+    if check_classifiers(classifiers) == "paper":
+        return sklearn_logistic_regression(classifiers="paper")
     from .logistic import LogisticRegression
     return LogisticRegression(C=1.0, max_iter=100, tol=1e-4)
 
 
-def sklearn_logistic_regression(random_state: Any = None) -> Any:
-    """scikit-learn's own ``LogisticRegression()`` with the settings of :func:`logistic_regression`."""
+def sklearn_logistic_regression(random_state: Any = None, classifiers: str = "paper") -> Any:
+    """scikit-learn's own ``LogisticRegression()`` with the settings of
+    :func:`logistic_regression` (``random_state`` is unused by both solvers)."""
     from sklearn.linear_model import LogisticRegression
+    if check_classifiers(classifiers) == "paper":
+        from sklearn.multiclass import OneVsRestClassifier
+        return OneVsRestClassifier(LogisticRegression(C=1.0, l1_ratio=0.0, solver="liblinear", max_iter=100,
+                                                      tol=1e-4, intercept_scaling=1.0,
+                                                      random_state=random_state))
     return LogisticRegression(C=1.0, l1_ratio=0.0, solver="lbfgs", max_iter=100, tol=1e-4,
                               random_state=random_state)
 
 
-def logistic_regression_cv() -> Any:
+def logistic_regression_cv(classifiers: str = "paper") -> Any:
     """``LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5))`` (no shuffling), lbfgs
-    (100 iterations, tol 1e-4), accuracy scoring, as sklearn 1.9 runs it — the numba
-    re-implementation in :mod:`.logistic` (same folds, path, C selection and refit;
-    converged fits agree to ~1e-6, unconverged large-C fits to ~0.005 accuracy;
-    ``benchmarks/logistic_time.py``: ~20x faster)."""
-    from .logistic import LogisticRegressionCV
-    return LogisticRegressionCV(Cs=10, n_folds=5, max_iter=100, tol=1e-4, n_threads=1)
+    (100 iterations, tol 1e-4), accuracy scoring — the numba re-implementation in
+    :mod:`.logistic` (same folds, path, C selection and refit; converged fits agree with
+    sklearn to ~1e-6, unconverged large-C fits to ~0.005 accuracy; ``benchmarks/logistic_time.py``).
+
+    ``"paper"``: one-vs-rest with one C per class, as scikit-learn 0.20 fitted it (each
+    binary problem cross-validated by its own accuracy, lbfgs stopped by 0.20's rule on the
+    summed loss) = today's ``OneVsRestClassifier(LogisticRegressionCV(...))`` up to where
+    unconverged fits stop (tests: 0.20 exactly; 1.9's one-vs-rest to ~1e-3).
+    ``"modern"``: one multinomial fit."""
+    from .logistic import LogisticRegressionCV, OneVsRestLogisticRegressionCV
+    cls = OneVsRestLogisticRegressionCV if check_classifiers(classifiers) == "paper" else LogisticRegressionCV
+    return cls(Cs=10, n_folds=5, max_iter=100, tol=1e-4, n_threads=1)
 
 
-def sklearn_logistic_regression_cv() -> Any:
+def sklearn_logistic_regression_cv(classifiers: str = "paper") -> Any:
     """scikit-learn's own estimator with the settings of :func:`logistic_regression_cv`
     (the reference; ``predictor="sklearn_logistic_regression"``, for comparisons)."""
     from sklearn.linear_model import LogisticRegressionCV
     from sklearn.model_selection import KFold
-    return LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), l1_ratios=(0.0,), scoring="accuracy",
-                                solver="lbfgs", max_iter=100, tol=1e-4,
-                                use_legacy_attributes=False)
+    model = LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), l1_ratios=(0.0,), scoring="accuracy",
+                                 solver="lbfgs", max_iter=100, tol=1e-4, use_legacy_attributes=False)
+    if check_classifiers(classifiers) == "paper":
+        from sklearn.multiclass import OneVsRestClassifier
+        return OneVsRestClassifier(model)
+    return model
 
 
-def logistic_regression_cv_fast() -> Any:
-    """The ``"fast"`` settings' stand-in for :func:`logistic_regression_cv`: 5 Cs
-    on the same log grid's span and 3 unshuffled folds (~3x fewer fits)."""
-    from .logistic import LogisticRegressionCV
-    return LogisticRegressionCV(Cs=np.logspace(-4, 4, 5), n_folds=3, max_iter=100, tol=1e-4,
-                                n_threads=1)
+def logistic_regression_cv_fast(classifiers: str = "paper") -> Any:
+    """The ``"fast"`` settings' stand-in for :func:`logistic_regression_cv` (same
+    semantics): 5 Cs on the same log grid's span and 3 unshuffled folds (~3x fewer fits)."""
+    from .logistic import LogisticRegressionCV, OneVsRestLogisticRegressionCV
+    cls = OneVsRestLogisticRegressionCV if check_classifiers(classifiers) == "paper" else LogisticRegressionCV
+    return cls(Cs=np.logspace(-4, 4, 5), n_folds=3, max_iter=100, tol=1e-4, n_threads=1)
 
 
 def linear_svc() -> Any:

@@ -68,7 +68,7 @@ class Backend:
         return reference_evaluation_seeds(representation)
 
     def evaluate(self, dataset: Any, represent: Callable[[np.ndarray], np.ndarray], metric: str, seed: int,
-                 settings: str, overrides: dict | None = None) -> dict[str, Any]:
+                 settings: str, overrides: dict | None = None, classifiers: str = "paper") -> dict[str, Any]:
         """One metric config → ``{"<metric>.<key>": value, ..., "<metric>.elapsed_time": s}``."""
         import torch
 
@@ -76,7 +76,7 @@ class Backend:
 
         # n_jobs: classifier-fit threads within this worker's thread budget (values do not depend on it)
         return evaluate(dataset, represent, metrics=[metric], seed={metric: seed}, settings=settings,
-                        n_jobs=torch.get_num_threads(), overrides=overrides)
+                        n_jobs=torch.get_num_threads(), overrides=overrides, classifiers=classifiers)
 
     def resolved_device(self, device: str) -> str:
         from ..devices import resolve_device

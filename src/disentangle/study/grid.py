@@ -20,8 +20,13 @@ Run identity (documented decision)
   AnnealedVAE) ``annealed_vae_iteration_threshold`` only when they differ from
   the reference's (fp32, 1e-4, 100,000), so runs keep the hashes they had before
   the settings existed. ``precision: auto`` is resolved first (``Study.training``).
-* ``eval_hash`` covers the evaluation: metric settings and metric configs
-  (plus :data:`RUN_PROTOCOL`); ``config_hash`` = hash of both plus the list of
+* ``eval_hash`` covers the evaluation: metric settings, classifier semantics
+  (``classifiers``) and metric configs (plus :data:`RUN_PROTOCOL`). Unlike
+  ``precision``, ``classifiers`` is hashed even at its default ("paper"): the
+  paper semantics changed the numbers of the old default (today's multinomial
+  fits), so records evaluated before the key existed must not pass for current
+  ones; they are re-evaluated, the trained models are kept (``train_hash`` is
+  unchanged). ``config_hash`` = hash of both plus the list of
   representations: the run's full config.
 * A run lives in ``runs/<model_num:05d>-<train_hash[:8]>/``. A changed training
   setting therefore gives a *new folder* (the old one is never mistaken for the
@@ -154,7 +159,7 @@ def make_run(dataset: str, dataset_source: str, method: str, value: float, seed:
     if method == "annealed_vae" and threshold != REFERENCE_ANNEAL_THRESHOLD:
         train_part["training"]["annealed_vae_iteration_threshold"] = threshold
     eval_part = {"protocol": RUN_PROTOCOL, "settings": evaluation["settings"],
-                 "metrics": sorted(evaluation["metrics"])}
+                 "classifiers": evaluation.get("classifiers", "paper"), "metrics": sorted(evaluation["metrics"])}
     if evaluation.get("sampled_metrics") is not None:
         eval_part["sampled_metrics"] = sorted(evaluation["sampled_metrics"])
     if evaluation.get("overrides"):

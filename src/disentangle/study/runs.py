@@ -252,6 +252,7 @@ class Worker:
             record = {"config_hash": run.config_hash, "model_num": run.model_num,
                       "train": read_json(d / "train_results.json") or train_results[run.model_num],
                       "device": device,
+                      "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
                       "time": {**shared_time, "eval": timings.eval[run.model_num], "bookkeeping": bookkeeping},
                       "versions": self.versions(), "finished_at": time.time()}
             with atomic_path(d / "done.json") as tmp:
@@ -303,10 +304,13 @@ class Worker:
                 represent = representation_fn(model, rep, seeds[metric])
                 metrics.update(self.backend.evaluate(dataset, represent, metric, seeds[metric],
                                                      run.evaluation["settings"],
-                                                     run.evaluation.get("overrides")))
+                                                     run.evaluation.get("overrides"),
+                                                     classifiers=run.evaluation.get("classifiers", "paper")))
             seconds[rep] = time.perf_counter() - t0
             record = {"representation": rep, "eval_hash": run.eval_hash, "eval_seeds": seeds,
-                      "settings": run.evaluation["settings"], "metrics": metrics, "eval_time": seconds[rep]}
+                      "settings": run.evaluation["settings"],
+                      "classifiers": run.evaluation.get("classifiers", "paper"), "metrics": metrics,
+                      "eval_time": seconds[rep]}
             with atomic_path(path) as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("record_write")
