@@ -59,6 +59,10 @@ ARMS = {
     "lr1e-3-b32": dict(lr=1e-3, batch_size=32, precision="bf16", updates=2000, anneal="relative"),
     "lr1e-3-anneal-paper": dict(lr=1e-3, batch_size=64, precision="bf16", updates=2000, anneal="paper",
                                 only=("annealed_vae",)),
+    "b32-anneal-relative": dict(lr=1e-3, batch_size=32, precision="bf16", updates=500, anneal="relative",
+                                only=("annealed_vae",)),
+    "b32-anneal-paper": dict(lr=1e-3, batch_size=32, precision="bf16", updates=500, anneal="paper",
+                             only=("annealed_vae",)),
     "lr1e-3-fp32": dict(lr=1e-3, batch_size=64, precision="fp32", updates=500, anneal="relative",
                         only=("beta_vae:4", "factor_vae", "annealed_vae")),
 }
