@@ -16,7 +16,6 @@ batched multi-model training.
 
 from __future__ import annotations
 
-import _thread
 import multiprocessing as mp
 import os
 import signal
@@ -101,7 +100,9 @@ def _stop_with_parent(parent_pid: int, poll_s: float = 1.0, grace_s: float = 60.
     def watch() -> None:
         while os.getppid() == parent_pid:
             time.sleep(poll_s)
-        _thread.interrupt_main()
+        # a real SIGINT (not _thread.interrupt_main) also wakes a main thread blocked in a sleep or a
+        # system call; the worker's handler turns it into KeyboardInterrupt
+        os.kill(os.getpid(), signal.SIGINT)
         time.sleep(grace_s)
         os._exit(1)
 
