@@ -265,3 +265,14 @@ def test_laptop_scale_summary_takes_medians_per_setting_and_milestone(tmp_path):
     assert abs(first["mig"] - 0.1) < 1e-9
     with pytest.raises(FileNotFoundError):
         chapters.laptop_scale_summary([])
+
+
+def test_chapters_find_the_committed_benchmark_tables_from_any_folder(tmp_path, monkeypatch):
+    from disentangle.analysis import chapters
+
+    monkeypatch.chdir(tmp_path)  # nbval runs the notebooks from _build/executed, the book from book/
+    for name in ("laptop_cost.csv", "classifier_semantics.csv"):
+        found = chapters.benchmark_results(name)
+        assert [p.name for p in found] == [name] and found[0].is_file()
+    assert chapters.benchmark_results("laptop_scale_*.csv")
+    assert chapters.benchmark_results("no_such_table.csv") == []

@@ -210,6 +210,17 @@ def learning_table(df: pd.DataFrame, pixels: dict[str, int]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+#: measured tables the chapters show, committed beside the benchmarks that wrote them
+BENCHMARK_RESULTS = Path(__file__).resolve().parents[3] / "benchmarks" / "results"
+
+
+def benchmark_results(pattern: str) -> list[Path]:
+    """The committed benchmark tables matching ``pattern`` (e.g. ``"laptop_scale_*.csv"``),
+    found from the library's own checkout, so a chapter finds them whatever its working
+    folder; empty for an installed package without the repository."""
+    return sorted(BENCHMARK_RESULTS.glob(pattern))
+
+
 def laptop_scale_summary(paths: Sequence[str | Path]) -> pd.DataFrame:
     """The learning measurements behind the default scale (``benchmarks/laptop_scale.py`` CSVs):
     per setting (learning rate, batch size, precision) and number of updates, the panel's median
