@@ -869,12 +869,8 @@ class OneVsRestLogisticRegressionCV(_LinearClassifier):
 
     def __init__(self, Cs=10, n_folds: int = 5, max_iter: int = 100, tol: float = 1e-4,
                  n_threads: int = 1, stopping: str = "sklearn-0.20"):
-        self.Cs = Cs
-        self.n_folds = n_folds
-        self.max_iter = max_iter
-        self.tol = tol
-        self.n_threads = n_threads
-        self.stopping = stopping
+        # the same settings as LogisticRegressionCV; only the default stopping differs
+        LogisticRegressionCV.__init__(self, Cs, n_folds, max_iter, tol, n_threads, stopping)
 
     def fit(self, X, y) -> "OneVsRestLogisticRegressionCV":
         X, classes, encoded = _check_fit_input(X, y)
