@@ -289,13 +289,19 @@ def table_design(df: pd.DataFrame) -> dict[str, int]:
             "seeds": int(_seeds_per_config(df).min())}
 
 
+def _calibrated_rows(claim_id: str, design: Mapping[str, int],
+                     gate: dict[str, list[GateRow]]) -> tuple[list[GateRow], list[GateRow]]:
+    """The claim's calibrated designs no larger than ``design``, and those of them that reached
+    the goals, fewest seeds first."""
+    fits = [r for r in gate.get(claim_id, []) if r.n_datasets <= design["n_datasets"]
+            and r.n_methods <= design["n_methods"] and r.n_values <= design["n_values"]]
+    return fits, sorted((r for r in fits if r.min_seeds is not None), key=lambda r: r.min_seeds)
+
+
 def calibrated_widening(claim_id: str, design: Mapping[str, int], gate: dict[str, list[GateRow]]) -> float:
     """The widening factor of the calibrated design that decides ``claim_id`` here (1 if none does)."""
-    seeds = design["seeds"]
-    fits = [r for r in gate.get(claim_id, []) if r.min_seeds is not None and seeds >= r.min_seeds
-            and r.n_datasets <= design["n_datasets"] and r.n_methods <= design["n_methods"]
-            and r.n_values <= design["n_values"]]
-    return min(fits, key=lambda r: r.min_seeds).widen if fits else 1.0
+    _, reached = _calibrated_rows(claim_id, design, gate)
+    return reached[0].widen if reached and design["seeds"] >= reached[0].min_seeds else 1.0
 
 
 def calibrated_gate(claim_id: str, design: Mapping[str, int], gate: dict[str, list[GateRow]],
@@ -309,12 +315,9 @@ def calibrated_gate(claim_id: str, design: Mapping[str, int], gate: dict[str, li
     seeds = design["seeds"]
     if min_runs is not None and seeds < min_runs:
         return f"only {seeds} seed(s) per configuration (min_runs = {min_runs})", f"≥ {min_runs} seeds/config"
-    rows = gate.get(claim_id, [])
-    fits = [r for r in rows if r.n_datasets <= design["n_datasets"] and r.n_methods <= design["n_methods"]
-            and r.n_values <= design["n_values"]]
-    reached = sorted((r for r in fits if r.min_seeds is not None), key=lambda r: r.min_seeds)
+    fits, reached = _calibrated_rows(claim_id, design, gate)
     if reached and seeds >= reached[0].min_seeds:
-        r = next(r for r in reached if seeds >= r.min_seeds)
+        r = reached[0]
         widen = f", interval ×{r.widen:g}" if r.widen != 1 else ""
         return None, (f"calibrated gate: ≥ {r.min_seeds} seeds/config at ≥ {r.shape()}{widen} (coverage "
                       f"{100 * r.coverage:.0f} %, null wrong verdicts {100 * r.wrong_null:.0f} %)")
