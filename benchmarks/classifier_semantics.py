@@ -28,7 +28,7 @@ from disentangle.metrics import downstream_accuracies, modularity_explicitness, 
 from disentangle.metrics.beta_vae import sample_beta_vae_points
 from disentangle.metrics.utils import (accuracy, as_random_state, fit_classifier, generate_codes,
                                        logistic_regression)
-from disentangle.training import TrainConfig, load_model, train_batched
+from disentangle.training import TrainConfig, load_model, train
 
 SEMANTICS = ("paper", "modern")
 TRAIN_SIZES = (10, 100, 1_000, 10_000)
@@ -78,7 +78,7 @@ def main() -> None:
         configs = [TrainConfig("beta_vae", {"beta": beta}, seed=seed, steps=args.steps, eval_batches=5,
                                log_every=100, checkpoint_every=args.steps, progress=False) for beta, seed in grid]
         t0 = time.perf_counter()
-        train_batched(configs, dataset, dirs)
+        train(configs, dataset, dirs)
         print(f"{len(grid)} beta-VAEs x {args.steps} steps on procedural dSprites trained in "
               f"{time.perf_counter() - t0:.0f} s (in {out})", flush=True)
     seeds = reference_evaluation_seeds("mean")

@@ -8,7 +8,7 @@ The unit tests prove these properties on CPU; this script measures them on a GPU
 3. resume: 2n iterations straight vs n, stopped, then resumed for n;
 4. GPU vs CPU: the same run on both (how far TF32 convolutions and other
    kernels move the weights);
-5. end to end: ``train_batched`` for K models with logging, checkpoints and
+5. end to end: ``train`` for K models with logging, checkpoints and
    the final evaluation, timed; printed as model-steps/s and s/model at
    300,000 steps.
 
@@ -27,7 +27,7 @@ from pathlib import Path
 import torch
 
 from disentangle.data import get_dataset
-from disentangle.training import TrainConfig, TrainingStopped, load_model, train_batched
+from disentangle.training import TrainConfig, TrainingStopped, load_model, train
 
 METHODS = {"beta_vae": {"beta": 4.0}, "annealed_vae": {"c_max": 10.0}, "factor_vae": {"gamma": 20.0},
            "dip_vae_i": {"lambda_od": 2.0}, "dip_vae_ii": {"lambda_od": 2.0}, "beta_tc_vae": {"beta": 6.0}}
@@ -65,8 +65,9 @@ def main() -> None:
     args = parser.parse_args()
     dev, n, impl = args.device, args.iterations, args.conv_impl
 
-    def train(config: TrainConfig, dataset, out_dir: Path, **kw) -> dict:
-        return train_batched([config], dataset, [out_dir], conv_impl=impl, **kw)[0]
+    def train_on(configs, dataset, out_dirs, **kw):
+        """``train`` with the chosen convolution implementation."""
+        return train(configs, dataset, out_dirs, conv_impl=impl, **kw)
 
     dataset = get_dataset("dsprites", source="procedural")
     root = Path(tempfile.mkdtemp(prefix="gpu-check-"))
@@ -81,8 +82,8 @@ def main() -> None:
     for method in args.methods:
         steps = n * (2 if method == "factor_vae" else 1)
         configs = [config(method, seed, steps, dev) for seed in range(args.k)]
-        batched = train_batched(configs, dataset, [root / f"{method}-b{s}" for s in range(args.k)], conv_impl=impl)
-        alone = [train(c, dataset, root / f"{method}-a{c.seed}") for c in configs]
+        batched = train_on(configs, dataset, [root / f"{method}-b{s}" for s in range(args.k)])
+        alone = [train_on(c, dataset, root / f"{method}-a{c.seed}") for c in configs]
         w = max(max_weight_diff(root / f"{method}-b{s}" / "model", root / f"{method}-a{s}" / "model")
                 for s in range(args.k))
         p = max(max_rel_part_diff(b, a) for b, a in zip(batched, alone))
@@ -91,32 +92,32 @@ def main() -> None:
 
     # 2. determinism: the same run twice (the engine asks cuDNN for deterministic algorithms)
     for rep in (0, 1):
-        train(config("beta_vae", 7, n, dev), dataset, root / f"det-{rep}")
+        train_on(config("beta_vae", 7, n, dev), dataset, root / f"det-{rep}")
     report("same run twice: max |dw|", max_weight_diff(root / "det-0" / "model", root / "det-1" / "model"))
 
     # 3. resume: 2n straight vs n + stop + n
     straight = config("beta_vae", 3, 2 * n, dev, checkpoint_every=n)
-    train(straight, dataset, root / "straight")
+    train_on(straight, dataset, root / "straight")
     try:
-        train(straight, dataset, root / "resumed", stop_after=n)
+        train_on(straight, dataset, root / "resumed", stop_after=n)
     except TrainingStopped:
         pass
-    train(straight, dataset, root / "resumed")
+    train_on(straight, dataset, root / "resumed")
     report("resume vs straight: max |dw|", max_weight_diff(root / "straight" / "model", root / "resumed" / "model"))
 
     # 4. GPU vs CPU, same seed
-    train(config("beta_vae", 5, n, "cpu"), dataset, root / "on-cpu")
-    train(config("beta_vae", 5, n, dev), dataset, root / "on-gpu")
+    train_on(config("beta_vae", 5, n, "cpu"), dataset, root / "on-cpu")
+    train_on(config("beta_vae", 5, n, dev), dataset, root / "on-gpu")
     report("gpu vs cpu: max |dw|", max_weight_diff(root / "on-cpu" / "model", root / "on-gpu" / "model"))
 
-    # 5. end to end: train_batched with logging, checkpoints and evaluation
+    # 5. end to end: train with logging, checkpoints and evaluation
     for k in args.e2e_k:
         configs = [config("beta_vae", s, args.e2e_steps, dev, log_every=100, checkpoint_every=1000,
                           eval_batches=100) for s in range(k)]
         if dev.startswith("cuda"):
             torch.cuda.synchronize()
         t0 = time.perf_counter()
-        records = train_batched(configs, dataset, [root / f"e2e-{k}-{s}" for s in range(k)], conv_impl=impl)
+        records = train_on(configs, dataset, [root / f"e2e-{k}-{s}" for s in range(k)])
         wall = time.perf_counter() - t0
         rate = k * args.e2e_steps / wall
         first = json.loads((root / f"e2e-{k}-0" / "log.jsonl").read_text().splitlines()[0])

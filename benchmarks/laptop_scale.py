@@ -136,7 +136,7 @@ def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]]
                 trained += time.perf_counter() - t0
                 t1 = time.perf_counter()
                 record = stack._evaluate()[0]
-                shard, j = stack.where[0]
+                shard, j = stack.shard_and_slot[0]
                 save_model(shard.model, j, Path(tmp) / f"model{milestone}", seed=0, dataset=dataset.label)
                 model = load_model(Path(tmp) / f"model{milestone}", device="cpu")
                 scores = evaluate(dataset, model.represent_mean, metrics=METRICS, seed=seeds, settings="fast",

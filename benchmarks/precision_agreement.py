@@ -1,7 +1,7 @@
 """Does ``precision="bf16"`` train the same models as float32? (TrainConfig.precision)
 
 Trains the same β-VAEs (every ``--betas`` × ``--seeds``) on procedural dSprites
-once per precision with ``train_batched``, then scores each model's mean
+once per precision with ``train``, then scores each model's mean
 representation with the chosen metric configs (same evaluation seeds). Prints,
 per model, the final reconstruction loss and every score in both precisions,
 then per score the largest |bf16 − fp32| and the Spearman correlation of the
@@ -27,7 +27,7 @@ from scipy.stats import spearmanr
 
 from disentangle.data import get_dataset
 from disentangle.metrics import evaluate, reference_evaluation_seeds
-from disentangle.training import TrainConfig, load_model, train_batched
+from disentangle.training import TrainConfig, load_model, train
 
 SCORES = {"mig": "mig.discrete_mig", "dci": "dci.disentanglement", "sap_score": "sap_score.SAP_score",
           "factor_vae_metric": "factor_vae_metric.eval_accuracy"}
@@ -53,7 +53,7 @@ def main() -> None:
         tag = precision if shards is None else f"{precision}-shards{shards}"
         dirs = [out / f"{tag}-beta{beta:g}-seed{seed}" for beta, seed in grid]
         t0 = time.perf_counter()
-        records = train_batched(configs, dataset, dirs, shards=shards)
+        records = train(configs, dataset, dirs, shards=shards)
         print(f"{variant}: {len(grid)} models x {args.steps} steps trained in {time.perf_counter() - t0:.0f} s",
               flush=True)
         rows[variant] = []

@@ -5,7 +5,7 @@ machine slows all of them alike); the median round is reported:
 
   (a) plain   — a single-model PyTorch loop of the same network, written here
   (b) K=1     — the project's training engine (the step ``train`` runs)
-  (c) K=...   — ``train_batched``'s engine with the device's defaults. On CPU
+  (c) K=...   — ``train``'s engine on K models with the device's defaults. On CPU
                 that is one network per model, stepped by one single-threaded
                 worker per core, with convolutions over micro-batches of 32
                 images; for comparison, ``shards=1`` (all K in one network on all
@@ -120,7 +120,7 @@ def plain_setup(dataset, device: torch.device, bf16: bool = False):
 def stack_setup(dataset, k: int, root: Path, device: torch.device, shards: int | None = None,
                 conv_impl: str | None = None, fixed_batch: bool = False, tf32_matmul: bool = False,
                 precision: str = "fp32", conv_micro_batch: int | None | str = "auto"):
-    """``train_batched``'s step for K beta-VAEs (``tf32_matmul``: allow TF32 GEMMs during its steps)."""
+    """``train``'s step for K beta-VAEs (``tf32_matmul``: allow TF32 GEMMs during its steps)."""
     configs = [TrainConfig("beta_vae", {"beta": 1.0}, seed=s, device=str(device), progress=False,
                            precision=precision) for s in range(k)]
     name = f"k{k}-{shards}-{conv_impl}-{fixed_batch}-{tf32_matmul}-{precision}-{conv_micro_batch}"

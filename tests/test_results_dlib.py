@@ -1,4 +1,4 @@
-"""``disentangle.results.load_dlib``: the reference's aggregated records
+"""``disentangle.study.load_dlib``: the reference's aggregated records
 (study.md §7.3–7.4) in our results-table schema."""
 
 import math
@@ -6,7 +6,7 @@ import math
 import pandas as pd
 import pytest
 
-from disentangle.results import load_dlib
+from disentangle.study import load_dlib
 from disentangle.study.columns import RUN_COLUMNS, TRAIN_COLUMNS
 
 

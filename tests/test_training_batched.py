@@ -1,4 +1,5 @@
-"""Batched multi-model training equals training each model alone (study.md §2.4)."""
+"""Models trained together (one ``train`` call with a list of configs) equal each model trained
+alone (study.md §2.4)."""
 
 import json
 
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from disentangle.data.toy import DummyImages
-from disentangle.training import TrainConfig, TrainingStopped, load_model, train, train_batched
+from disentangle.training import TrainConfig, TrainingStopped, load_model, train
 from disentangle.training.engine import Stack
 
 DATA = DummyImages(channels=3, size=16)
@@ -42,7 +43,7 @@ def test_batched_models_match_models_trained_alone(tmp_path, method, hps):
     configs = [_config(method, hp, seed=s) for hp, s in zip(hps, [3, 1, 4])]
     # shards=1: all models in one grouped network (the CPU default, one network per model, is
     # compared with it in test_shard_count_changes_only_rounding)
-    batched = train_batched(configs, DATA, [tmp_path / f"batched{k}" for k in range(len(configs))], shards=1)
+    batched = train(configs, DATA, [tmp_path / f"batched{k}" for k in range(len(configs))], shards=1)
     for k, config in enumerate(configs):
         alone = train(config, DATA, tmp_path / f"alone{k}")
         wa, wb = _weights(tmp_path / f"alone{k}"), _weights(tmp_path / f"batched{k}")
@@ -60,19 +61,19 @@ def test_batched_models_match_models_trained_alone(tmp_path, method, hps):
 
 def test_shard_count_changes_only_rounding(tmp_path):
     configs = [_config("dip_vae_i", {"lambda_od": v}, seed=s, steps=4) for v, s in [(1, 0), (5, 1), (20, 2)]]
-    train_batched(configs, DATA, [tmp_path / f"one{k}" for k in range(3)], shards=1)
-    train_batched(configs, DATA, [tmp_path / f"three{k}" for k in range(3)], shards=3)
+    train(configs, DATA, [tmp_path / f"one{k}" for k in range(3)], shards=1)
+    train(configs, DATA, [tmp_path / f"three{k}" for k in range(3)], shards=3)
     for k in range(3):
         _assert_same_training(_weights(tmp_path / f"one{k}"), _weights(tmp_path / f"three{k}"), configs[k])
     with pytest.raises(ValueError, match="shards"):
-        train_batched(configs, DATA, [tmp_path / f"bad{k}" for k in range(3)], shards=4)
+        train(configs, DATA, [tmp_path / f"bad{k}" for k in range(3)], shards=4)
 
 
 def test_matmul_convolutions_change_only_rounding(tmp_path):
     """The GPU default (im2col + batched GEMM) trains the same models as grouped convolutions."""
     configs = [_config("beta_tc_vae", {"beta": v}, seed=s, steps=4) for v, s in [(1, 0), (6, 1)]]
-    train_batched(configs, DATA, [tmp_path / f"grouped{k}" for k in range(2)], shards=1, conv_impl="grouped")
-    train_batched(configs, DATA, [tmp_path / f"matmul{k}" for k in range(2)], shards=1, conv_impl="matmul")
+    train(configs, DATA, [tmp_path / f"grouped{k}" for k in range(2)], shards=1, conv_impl="grouped")
+    train(configs, DATA, [tmp_path / f"matmul{k}" for k in range(2)], shards=1, conv_impl="matmul")
     for k in range(2):
         _assert_same_training(_weights(tmp_path / f"grouped{k}"), _weights(tmp_path / f"matmul{k}"), configs[k])
 
@@ -83,22 +84,22 @@ def test_conv_micro_batches_change_only_rounding(tmp_path):
     bf16 = _config("beta_vae", {"beta": 1}, seed=0, precision="bf16")
     assert Stack([bf16], DATA, [tmp_path / "e"]).conv_micro_batch is None
     configs = [_config("factor_vae", {"gamma": v}, seed=s, steps=4) for v, s in [(10, 0), (30, 1)]]
-    train_batched(configs, DATA, [tmp_path / f"whole{k}" for k in range(2)], conv_micro_batch=None)
-    train_batched(configs, DATA, [tmp_path / f"split{k}" for k in range(2)], conv_micro_batch=3)  # 8 = 3+3+2
+    train(configs, DATA, [tmp_path / f"whole{k}" for k in range(2)], conv_micro_batch=None)
+    train(configs, DATA, [tmp_path / f"split{k}" for k in range(2)], conv_micro_batch=3)  # 8 = 3+3+2
     for k in range(2):
         _assert_same_training(_weights(tmp_path / f"whole{k}"), _weights(tmp_path / f"split{k}"), configs[k])
     with pytest.raises(ValueError, match="micro-batch"):
-        train_batched(configs, DATA, [tmp_path / f"bad{k}" for k in range(2)], conv_micro_batch=0)
+        train(configs, DATA, [tmp_path / f"bad{k}" for k in range(2)], conv_micro_batch=0)
 
 
 def test_batched_resume_is_bit_identical(tmp_path):
     configs = [_config("beta_tc_vae", {"beta": b}, seed=s, steps=12) for b, s in [(2, 0), (6, 1)]]
     straight = [tmp_path / f"s{k}" for k in range(2)]
     resumed = [tmp_path / f"r{k}" for k in range(2)]
-    train_batched(configs, DATA, straight)
+    train(configs, DATA, straight)
     with pytest.raises(TrainingStopped):
-        train_batched(configs, DATA, resumed, stop_after=4)
-    train_batched(configs, DATA, resumed)
+        train(configs, DATA, resumed, stop_after=4)
+    train(configs, DATA, resumed)
     for a, b in zip(straight, resumed):
         wa, wb = _weights(a), _weights(b)
         assert all(torch.equal(wa[n], wb[n]) for n in wa)
@@ -110,14 +111,14 @@ def test_resume_uses_the_newest_checkpoint_all_models_have(tmp_path):
     configs = [_config("beta_vae", {"beta": 1}, seed=s, steps=12) for s in (0, 1)]
     dirs = [tmp_path / "a", tmp_path / "b"]
     with pytest.raises(TrainingStopped):
-        train_batched(configs, DATA, dirs, stop_after=8)
+        train(configs, DATA, dirs, stop_after=8)
     # simulate a kill between writing model a's and model b's iteration-8 checkpoint
     (dirs[1] / "checkpoints" / "iteration-00000008.pt").unlink()
     with pytest.raises(TrainingStopped):
-        train_batched(configs, DATA, dirs, stop_after=4)  # nothing common: restarts from scratch
-    train_batched(configs, DATA, dirs)
+        train(configs, DATA, dirs, stop_after=4)  # nothing common: restarts from scratch
+    train(configs, DATA, dirs)
     straight = [tmp_path / "c", tmp_path / "d"]
-    train_batched(configs, DATA, straight)
+    train(configs, DATA, straight)
     for a, b in zip(dirs, straight):
         wa, wb = _weights(a), _weights(b)
         assert all(torch.equal(wa[n], wb[n]) for n in wa)
@@ -126,7 +127,7 @@ def test_resume_uses_the_newest_checkpoint_all_models_have(tmp_path):
 def test_finished_runs_in_a_batch_are_skipped(tmp_path):
     configs = [_config("beta_vae", {"beta": b}, seed=0) for b in (1, 2)]
     first = train(configs[0], DATA, tmp_path / "a")
-    records = train_batched(configs, DATA, [tmp_path / "a", tmp_path / "b"])
+    records = train(configs, DATA, [tmp_path / "a", tmp_path / "b"])
     assert records[0] == first
     assert records[1] == json.loads((tmp_path / "b" / "train_results.json").read_text())
 
@@ -134,11 +135,11 @@ def test_finished_runs_in_a_batch_are_skipped(tmp_path):
 def test_incompatible_batches_are_rejected(tmp_path):
     a = _config("beta_vae", {"beta": 1}, seed=0)
     with pytest.raises(ValueError, match="must agree on"):
-        train_batched([a, _config("beta_vae", {"beta": 1}, seed=1, steps=9)], DATA, [tmp_path / "a", tmp_path / "b"])
+        train([a, _config("beta_vae", {"beta": 1}, seed=1, steps=9)], DATA, [tmp_path / "a", tmp_path / "b"])
     with pytest.raises(ValueError, match="own output folder"):
-        train_batched([a, a], DATA, [tmp_path / "c", tmp_path / "c"])
+        train([a, a], DATA, [tmp_path / "c", tmp_path / "c"])
     with pytest.raises(ValueError, match="folders"):
-        train_batched([a], DATA, [])
+        train([a], DATA, [])
 
 
 @pytest.mark.parametrize("channels", [1, 3])

@@ -32,28 +32,17 @@ class Backend:
         return get_dataset(name, source=source, root=root)
 
     def train_config(self, run: Run, device: str) -> Any:
+        """The run's ``TrainConfig``: its grid point plus the params' training section."""
         from ..training import TrainConfig
 
-        t = run.training
-        hyperparams = {run.hyperparameter: run.value}
-        threshold = int(t.get("annealed_vae_iteration_threshold", 100_000))
-        if run.method == "annealed_vae" and threshold != 100_000:  # the config's default is the reference's
-            hyperparams["iteration_threshold"] = threshold
-        return TrainConfig(method=run.method, hyperparams=hyperparams, seed=run.seed, lr=float(t.get("lr", 1e-4)),
-                           steps=t["steps"], batch_size=t["batch_size"], latent_dim=t["latent_dim"],
-                           encoder_kernel=t["encoder_kernel"], log_every=t["log_every"],
-                           checkpoint_every=t["checkpoint_every"], eval_batches=t["eval_batches"],
-                           device=device, factor_vae_double_step=t["factor_vae_double_step"],
-                           precision=t.get("precision", "fp32"), progress=False)
+        return TrainConfig.from_params(run.training, method=run.method, hyperparams={run.hyperparameter: run.value},
+                                       seed=run.seed, device=device, progress=False)
 
     def train(self, runs: Sequence[Run], dataset: Any, out_dirs: Sequence[Path], device: str) -> list[dict]:
-        """Train (or resume) the runs, all of one (dataset, method); one train record each."""
-        from ..training import train, train_batched
+        """Train (or resume) the runs, all of one (dataset, method), together; one train record each."""
+        from ..training import train
 
-        configs = [self.train_config(r, device) for r in runs]
-        if len(runs) == 1:
-            return [train(configs[0], dataset, out_dirs[0])]
-        return train_batched(configs, dataset, out_dirs)
+        return train([self.train_config(r, device) for r in runs], dataset, out_dirs)
 
     def load_model(self, model_dir: Path, device: str) -> Any:
         """The trained model, with ``represent_mean(x)`` and ``represent_sampled(x, rng)``."""

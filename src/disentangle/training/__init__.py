@@ -1,13 +1,16 @@
-"""Training (study.md §2.4): one model (:func:`train`), K models at once
-(:func:`train_batched`), and trained-model folders (:func:`load_model`)."""
+"""Training (study.md §2.4): :func:`train`, the one entry point (one model, or K
+models of one method trained together), its :class:`TrainConfig`, and
+trained-model folders (:func:`load_model`).
+
+Layers, bottom up: ``config.py`` (what determines a run) → ``saved_model.py``
+(model folders) → ``engine.py`` (``train`` and the stacked engine)."""
 
 from ..devices import resolve_device
-from .batched import train_batched
-from .engine import TrainingStopped
+from .config import TrainConfig, derive_seeds
+from .engine import TrainingStopped, read_results, train
 from .figures import latent_kl_per_dimension, latent_traversal_figure
 from .saved_model import TrainedModel, load_model
-from .trainer import TrainConfig, derive_seeds, read_results, train
 
 __all__ = ["TrainConfig", "TrainedModel", "TrainingStopped", "derive_seeds", "latent_kl_per_dimension",
            "latent_traversal_figure", "load_model", "read_results",
-           "resolve_device", "train", "train_batched"]
+           "resolve_device", "train"]

@@ -1,12 +1,21 @@
-"""The training engine: K models of one method trained in lock-step (study.md §2.4).
+"""Training (study.md §2.4): :func:`train`, the one entry point, and its engine,
+K models of one method trained in lock-step (K = 1 is ordinary single-model training).
 
 Each model keeps everything it would have alone: its seed, its data stream
 ``RandomState(data_seed)``, its eval stream, its ``torch.Generator`` (init,
-reparameterisation noise, FactorVAE permutations), its own Adam moments and its
-own output folder. Only the arithmetic is shared (grouped convolutions, batched
-matmuls, worker threads; see ``batched.py``), so model k of a stack matches the
-same model trained alone up to float rounding. K = 1 is ordinary single-model
-training.
+reparameterisation noise, FactorVAE permutations), its own Adam moments, log,
+checkpoints and output folder. Only the arithmetic is shared, so model k of a
+stack matches the same model trained alone up to float rounding, and its folder
+loads with :func:`~disentangle.training.load_model`.
+
+The K models are split into "shards", each a stack of models along a model
+axis: convolutions become one grouped convolution (``groups=k``), dense layers
+one batched matmul (``models/architecture.py``). On GPU one shard holds all K;
+on CPU the default is one shard per model, stepped concurrently by one
+single-threaded worker per core, which measured fastest there
+(``benchmarks/train_throughput.py``: grouped convolutions give no per-model gain
+on a CPU, and single-threaded workers avoid OpenMP barrier stalls when the cores
+are shared).
 
 Checkpoints are per model, in the single-model format, under
 ``<out_dir>/checkpoints/iteration-XXXXXXXX.pt``; the previous one is deleted
@@ -35,8 +44,8 @@ from ..devices import host_to_device, resolve_device
 from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, read_json, set_aside
 from ..models import GaussianVAE, build_stacked_model
 from ..models.architecture import set_conv_impl, set_conv_micro_batch
+from .config import TrainConfig, derive_seeds
 from .saved_model import load_weights, save_model
-from .trainer import TrainConfig, derive_seeds, read_results
 
 CHECKPOINT_FORMAT = 1
 RECORD_KEYS = ("loss", "reconstruction_loss", "kl_loss", "regularizer", "elbo")
@@ -48,10 +57,36 @@ class TrainingStopped(RuntimeError):
     """Raised by the ``stop_after`` hook once the requested checkpoint is written."""
 
 
-def run_stack(configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_dirs: Sequence[Path], *,
-              stop_after: int | None = None, shards: int | None = None,
-              conv_impl: str | None = None, conv_micro_batch: int | None | str = "auto") -> list[dict[str, Any]]:
-    """Train (or resume, or just read back) every run; finished runs are skipped."""
+def train(configs: TrainConfig | Sequence[TrainConfig], dataset: GroundTruthDataset,
+          out_dirs: str | Path | Sequence[str | Path], *, stop_after: int | None = None, shards: int | None = None,
+          conv_impl: str | None = None, conv_micro_batch: int | None | str = "auto",
+          ) -> dict[str, Any] | list[dict[str, Any]]:
+    """Train each config into its own folder and return its train-results record.
+
+    One config and one folder give one record; a sequence of configs and a sequence
+    of folders (same length) give the records in order, the models trained together
+    (one stack). Configs trained together must share the method and every setting
+    except ``seed`` and ``hyperparams``.
+
+    Finished runs are not retrained (their stored records are returned); the others
+    resume from the newest checkpoint they all have. ``stop_after``: raise
+    :class:`TrainingStopped` right after the checkpoint at that iteration. Layout of
+    each folder: ``train_config.json``, ``log.jsonl``, ``checkpoints/`` (removed when
+    done), ``model/`` (see ``load_model``), ``train_results.json``.
+
+    Engine knobs, which change float rounding only: ``shards``, how many stacked
+    networks the models are split into (default :func:`default_shards`);
+    ``conv_impl``, ``"grouped"`` or ``"matmul"`` convolutions (default
+    :data:`DEFAULT_CONV_IMPL`); ``conv_micro_batch``, images per convolution pass
+    (``"auto"``: :func:`default_conv_micro_batch`; ``None``: the whole batch).
+    """
+    one = isinstance(configs, TrainConfig)
+    if one != isinstance(out_dirs, (str, Path)):
+        raise ValueError("train takes one config and one output folder, or a sequence of each "
+                         f"(got {type(configs).__name__} and {type(out_dirs).__name__})")
+    configs, out_dirs = ([configs], [out_dirs]) if one else (list(configs), list(out_dirs))
+    if not configs:
+        raise ValueError("train needs at least one config")
     if len(configs) != len(out_dirs):
         raise ValueError(f"{len(configs)} configs but {len(out_dirs)} output folders")
     out_dirs = [Path(d) for d in out_dirs]
@@ -66,7 +101,31 @@ def run_stack(configs: Sequence[TrainConfig], dataset: GroundTruthDataset, out_d
                       conv_impl=conv_impl, conv_micro_batch=conv_micro_batch)
         for i, record in zip(todo, stack.run(stop_after)):
             results[i] = record
-    return results  # type: ignore[return-value]
+    return results[0] if one else results
+
+
+def read_results(out_dir: str | Path) -> dict[str, Any] | None:
+    """The stored train-results record of a finished run, else ``None``.
+
+    A run counts as finished only with its model (``model/model.pt`` and
+    ``model/config.json``); a ``train_results.json`` without them, or one that is
+    not valid JSON, is moved to ``damaged/`` and the run is trained again (a
+    warning names the file)."""
+    out_dir = Path(out_dir)
+    path = out_dir / "train_results.json"
+    try:
+        record = read_json(path)
+        why = None
+    except DamagedFileError as e:
+        record, why = None, str(e)
+    if record is not None:
+        missing = [n for n in ("model.pt", "config.json") if not (out_dir / "model" / n).is_file()]
+        if not missing:
+            return record
+        why = f"{path}: its model is incomplete (missing {', '.join(f'model/{n}' for n in missing)})"
+    if why is not None:
+        warnings.warn(f"{why}; set aside as {set_aside(path, out_dir)}, training again", stacklevel=2)
+    return None
 
 
 def _claim_folder(config: TrainConfig, out_dir: Path) -> None:
@@ -210,7 +269,8 @@ class Stack:
             raise ValueError(f"shards must be in [1, {len(configs)}], got {num_shards}")
         self.shards = [self._build_shard(range(int(r[0]), int(r[-1]) + 1), shape)
                        for r in np.array_split(np.arange(len(configs)), num_shards)]
-        self.where = [(shard, j) for shard in self.shards for j in range(len(shard.models))]
+        #: model k of the stack is model ``slot`` of ``shard``'s network: ``shard_and_slot[k] == (shard, slot)``
+        self.shard_and_slot = [(shard, j) for shard in self.shards for j in range(len(shard.models))]
         # accelerators: draw batches in threads into a staging buffer (see _staged_batch)
         self.staged_data = self.device.type != "cpu"
         self._pool: ThreadPoolExecutor | None = None
@@ -342,7 +402,7 @@ class Stack:
         records = self._evaluate()
         for k, out_dir in enumerate(self.out_dirs):
             records[k]["elapsed_time"] = time.perf_counter() - start
-            shard, j = self.where[k]
+            shard, j = self.shard_and_slot[k]
             save_model(shard.model, j, out_dir / "model", seed=self.configs[k].seed, dataset=self.dataset.label,
                        precision=self.configs[k].precision)
             atomic_write_json(out_dir / "train_results.json", records[k])
@@ -387,7 +447,7 @@ class Stack:
     def _checkpoint(self) -> None:
         olds = [self._checkpoint_files(d) for d in self.out_dirs]
         for k, out_dir in enumerate(self.out_dirs):
-            shard, j = self.where[k]
+            shard, j = self.shard_and_slot[k]
             state = {
                 "format": CHECKPOINT_FORMAT, "iteration": self.iteration, "elapsed_time": self.elapsed,
                 "config": self.configs[k].to_dict(),

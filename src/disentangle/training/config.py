@@ -1,27 +1,36 @@
-"""Training one model (study.md §2.4): config, seeding, and the ``train`` entry point.
+"""What determines a training run (study.md §2.4): :class:`TrainConfig` and the
+seeds derived from it. The bottom of the training package: it imports nothing
+from it (``engine.py`` trains a list of these configs).
 
-``train`` is the K = 1 case of the stacked engine (``training/engine.py``),
-so a model trained alone and the same model trained in a batch go through the
-same code.
+The params files' ``study.training`` section maps onto :class:`TrainConfig` by
+field name (:meth:`TrainConfig.from_params`): a new training setting is one
+field here plus one entry in ``params.py``'s schema.
 """
 
 from __future__ import annotations
 
-import json
-import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
-import torch
 
-from ..data.base import GroundTruthDataset
 from ..models import method_config
 
 
 #: training precisions (see ``TrainConfig``)
 PRECISIONS = ("fp32", "bf16")
+
+#: keys of the params' ``study.training`` section that are not ``TrainConfig`` fields:
+#: a scheduling knob (how many runs one stacked network trains, ``study/executors.py``)
+#: and method hyperparameters set study-wide (see ``TRAINING_HYPERPARAMS``)
+STUDY_ONLY_TRAINING_KEYS = ("models_per_batch", "annealed_vae_iteration_threshold")
+#: study-only keys that become a method's hyperparameter: key -> (method, hyperparameter).
+#: Added only where the value differs from the method config's default (the reference's), so
+#: runs trained before the setting existed keep their ``train_config.json``.
+TRAINING_HYPERPARAMS = {"annealed_vae_iteration_threshold": ("annealed_vae", "iteration_threshold")}
+#: fields each run sets itself (from the grid and the shared params), never the training section
+PER_RUN_FIELDS = ("method", "hyperparams", "seed", "device", "progress")
 
 
 @dataclass
@@ -69,6 +78,7 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         self.betas = tuple(float(b) for b in self.betas)
+        self.lr, self.eps = float(self.lr), float(self.eps)
         self.hyperparams = dict(self.hyperparams)
         method_config(self.method, **self.hyperparams)  # validates method and hyperparameter names
         for name in ("steps", "batch_size", "latent_dim", "log_every", "checkpoint_every"):
@@ -103,6 +113,27 @@ class TrainConfig:
         known = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
+    @classmethod
+    def from_params(cls, training: Mapping[str, Any], *, method: str, hyperparams: Mapping[str, Any], seed: int,
+                    device: str = "auto", progress: bool = False) -> "TrainConfig":
+        """The config of one run of a study: every key of the params' ``study.training``
+        section that names a field becomes that field; of the study-only keys,
+        ``models_per_batch`` is left to the scheduler and ``TRAINING_HYPERPARAMS`` join
+        ``hyperparams`` (for their method, when not the default). Any other key is an error."""
+        settable = [f.name for f in fields(cls) if f.name not in PER_RUN_FIELDS]
+        unknown = sorted(set(training) - set(settable) - set(STUDY_ONLY_TRAINING_KEYS))
+        if unknown:
+            raise ValueError(f"study.training: {unknown} is neither a TrainConfig field ({settable}) nor a study-only "
+                             f"key {list(STUDY_ONLY_TRAINING_KEYS)}; a new training setting needs a TrainConfig field "
+                             f"of the same name (training/config.py)")
+        hyperparams = dict(hyperparams)
+        for key, (for_method, name) in TRAINING_HYPERPARAMS.items():
+            default = getattr(method_config(for_method), name)
+            if method == for_method and key in training and type(default)(training[key]) != default:
+                hyperparams[name] = type(default)(training[key])
+        return cls(method=method, hyperparams=hyperparams, seed=seed, device=device, progress=progress,
+                   **{k: v for k, v in training.items() if k in settable})
+
     def identity(self) -> dict[str, Any]:
         """The fields that determine the result (for resume / finished-run checks)."""
         return {k: v for k, v in self.to_dict().items() if k not in self.OPERATIONAL}
@@ -113,45 +144,3 @@ def derive_seeds(seed: int) -> tuple[int, int]:
     ``RandomState(seed)`` (study.md §2.4)."""
     rs = np.random.RandomState(seed)
     return int(rs.randint(2**32)), int(rs.randint(2**32))
-
-
-def train(config: TrainConfig, dataset: GroundTruthDataset, out_dir: str | Path, *,
-          stop_after: int | None = None) -> dict[str, Any]:
-    """Train one model into ``out_dir`` and return its train-results record.
-
-    Resumes from the last checkpoint in ``out_dir``; a finished run is not
-    retrained (its stored record is returned). ``stop_after``: raise
-    :class:`TrainingStopped` right after the checkpoint at that iteration.
-    Layout of ``out_dir``: ``train_config.json``, ``log.jsonl``,
-    ``checkpoints/`` (removed when done), ``model/`` (see ``load_model``),
-    ``train_results.json``.
-    """
-    from .engine import run_stack
-
-    return run_stack([config], dataset, [Path(out_dir)], stop_after=stop_after)[0]
-
-
-def read_results(out_dir: str | Path) -> dict[str, Any] | None:
-    """The stored train-results record of a finished run, else ``None``.
-
-    A run counts as finished only with its model (``model/model.pt`` and
-    ``model/config.json``); a ``train_results.json`` without them, or one that is
-    not valid JSON, is moved to ``damaged/`` and the run is trained again (a
-    warning names the file)."""
-    from ..io import DamagedFileError, read_json, set_aside
-
-    out_dir = Path(out_dir)
-    path = out_dir / "train_results.json"
-    try:
-        record = read_json(path)
-        why = None
-    except DamagedFileError as e:
-        record, why = None, str(e)
-    if record is not None:
-        missing = [n for n in ("model.pt", "config.json") if not (out_dir / "model" / n).is_file()]
-        if not missing:
-            return record
-        why = f"{path}: its model is incomplete (missing {', '.join(f'model/{n}' for n in missing)})"
-    if why is not None:
-        warnings.warn(f"{why}; set aside as {set_aside(path, out_dir)}, training again", stacklevel=2)
-    return None
