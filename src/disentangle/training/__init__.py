@@ -4,10 +4,8 @@
 from ..devices import resolve_device
 from .batched import train_batched
 from .engine import TrainingStopped
-from .figures import latent_kl_per_dimension, latent_traversal_figure
 from .saved_model import TrainedModel, load_model
 from .trainer import TrainConfig, derive_seeds, read_results, train
 
-__all__ = ["TrainConfig", "TrainedModel", "TrainingStopped", "derive_seeds", "latent_kl_per_dimension",
-           "latent_traversal_figure", "load_model", "read_results",
+__all__ = ["TrainConfig", "TrainedModel", "TrainingStopped", "derive_seeds", "load_model", "read_results",
            "resolve_device", "train", "train_batched"]
