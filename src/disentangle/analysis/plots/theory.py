@@ -23,7 +23,8 @@ def entangled_grid(grid: Mapping[str, Any]) -> Figure:
     """(v) Left: the grid (and sample) in z-space; right: their images under f, same colours."""
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 4.0), constrained_layout=True)
     m0, m1 = grid["marginals"]
-    panels = ((axes[0], "z", "sample", "grid and sample of z", "z"), (axes[1], "fz", "sample_image", "their images under f", "f(z)"))
+    panels = ((axes[0], "z", "sample", "grid and sample of z", "z"),
+              (axes[1], "fz", "sample_image", "their images under f", "f(z)"))
     for ax, key, sample_key, title, var in panels:
         if grid["sample"] is not None:
             points = grid[sample_key]
