@@ -35,9 +35,9 @@ def main() -> None:
     import matplotlib
 
     matplotlib.use("Agg")
+    from disentangle.analysis import plots
     from disentangle.data import get_dataset
     from disentangle.training import TrainConfig, load_model, train
-    from disentangle.training.figures import latent_traversal_figure
 
     dataset = get_dataset("dsprites", source="procedural")
     log_every = max(1, min(100, args.steps // 20))
@@ -53,7 +53,10 @@ def main() -> None:
           f"last {log_every} steps {last['reconstruction_loss']:.1f} nats (final eval {record['reconstruction_loss']:.1f})")
     print(f"KL: {first['kl_loss']:.2f} -> {last['kl_loss']:.2f} nats (final eval {record['kl_loss']:.2f})")
     model = load_model(args.out / "run" / "model", device="cpu")
-    fig = latent_traversal_figure(model, dataset, np.random.default_rng(0))
+    _, images = dataset.sample(256, np.random.default_rng(0))
+    fig = plots.latent_traversals(model, images[0], label=f"β-VAE, beta = 4, seed {args.seed}",
+                                  caption=f"{args.steps} steps ({args.precision})", steps=9,
+                                  kl_per_dim=plots.latent_kl_per_dimension(model, images))
     png = args.out / "traversal.png"
     fig.savefig(png, dpi=100)
     print(f"traversal: {png}")

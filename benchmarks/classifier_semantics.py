@@ -24,10 +24,10 @@ from pathlib import Path
 import numpy as np
 
 from disentangle.data import get_dataset
+from disentangle.estimators import logistic_regression
 from disentangle.metrics import downstream_accuracies, modularity_explicitness, reference_evaluation_seeds
 from disentangle.metrics.beta_vae import sample_beta_vae_points
-from disentangle.metrics.utils import (accuracy, as_random_state, fit_classifier, generate_codes,
-                                       logistic_regression)
+from disentangle.metrics.utils import accuracy, as_random_state, fit_classifier, generate_codes
 from disentangle.training import TrainConfig, load_model, train
 
 SEMANTICS = ("paper", "modern")

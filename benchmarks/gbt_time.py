@@ -1,4 +1,4 @@
-"""sklearn's ``GradientBoostingClassifier()`` vs the numba one (``disentangle.metrics.gbt``)
+"""sklearn's ``GradientBoostingClassifier()`` vs the numba one (``disentangle.estimators.gbt``)
 on dSprites-shaped DCI problems (study.md §5.4): one model per factor, fit
 time, speed-up, agreement, and the DCI scores each estimator gives, next to
 sklearn(random_state=0) vs sklearn(random_state=1), i.e. sklearn's own
@@ -25,7 +25,7 @@ from metrics_time import FakeDSprites, NoisyLinear
 from sklearn.ensemble import GradientBoostingClassifier as SklearnGBT
 
 from disentangle.metrics.dci import completeness, disentanglement
-from disentangle.metrics.gbt import GradientBoostingClassifier
+from disentangle.estimators.gbt import GradientBoostingClassifier
 from disentangle.metrics.utils import generate_codes
 
 

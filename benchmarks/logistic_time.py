@@ -1,4 +1,4 @@
-"""Time the numba ``LogisticRegressionCV`` (metrics/logistic.py) against sklearn 1.9's
+"""Time the numba ``LogisticRegressionCV`` (estimators/logistic.py) against sklearn 1.9's
 ``LogisticRegressionCV(Cs=10, cv=KFold(5), lbfgs, accuracy)`` on the downstream
 task's problems (study.md §5.8).
 
@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from metrics_time import FakeDSprites, NoisyLinear  # noqa: E402
 
-from disentangle.metrics.logistic import LogisticRegressionCV  # noqa: E402
+from disentangle.estimators.logistic import LogisticRegressionCV  # noqa: E402
 from disentangle.metrics.utils import generate_codes  # noqa: E402
 
 

@@ -13,7 +13,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from disentangle.analysis import chapters, claims, variance  # noqa: E402
+from disentangle.analysis import chapters, claims, plots, variance  # noqa: E402
 from disentangle.analysis.synthetic import synthetic_results  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,6 +105,16 @@ def test_not_enough_note_and_show(capsys):
     assert calls == [1]
 
 
+def test_enough_shows_the_note_instead_of_the_analysis(tiny, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", shown.append)
+    assert chapters.enough(chapters.shortfall(tiny, seeds=2)) is True
+    assert chapters.enough(None) is True and chapters.enough("") is True and shown == []
+    assert chapters.enough(chapters.shortfall(tiny, seeds=3)) is False
+    assert len(shown) == 1
+    assert "Not enough runs" in shown[0].data and "needs ≥ 3 seed(s) per configuration" in shown[0].data
+
+
 def test_ordered_and_focus_follow_sweep_order(two_datasets):
     assert chapters.ordered(two_datasets, "dataset") == ["dsprites", "noisy_dsprites"]
     assert chapters.ordered(two_datasets, "method") == ["beta_vae", "annealed_vae"]
@@ -144,22 +154,7 @@ def test_claims_view_is_html_with_verdicts(tiny):
     assert "agrees?" in html and "inconclusive" in html and "0x" not in html
 
 
-# ---------------------------------------------------------------------------------------- figures
-
-
-def test_rho_heatmaps_one_panel_per_dataset():
-    table = pd.DataFrame({"dataset": ["dsprites"] * 2 + ["cars3d"] * 2, "row": ["a", "b"] * 2,
-                          "col": ["x", "x", "x", "x"], "rho": [0.5, -0.2, 0.1, np.nan]})
-    fig = chapters.rho_heatmaps(table, rows="row", cols="col", scale="s", title="t")
-    titles = [ax.get_title() for ax in fig.axes if ax.get_visible() and ax.get_title()]
-    assert titles == ["dSprites", "Cars3D"]
-
-
-def test_efficiency_artefact_plot_circles_flagged_runs():
-    df = synthetic_results(("noisy_dsprites",), ("beta_vae", "annealed_vae"), 6, 5, seed=2)
-    fig = chapters.plot_efficiency_artefact(df, dataset="noisy_dsprites", scale="s")
-    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
-    assert "low-accuracy artefact" in labels
+# ---------------------------------------------------------------------------------------- run folders
 
 
 def _write_run(root: Path, num: int, method: str, value: float, seed: int, log: list[dict]) -> None:
@@ -182,46 +177,13 @@ def test_run_folders_logs_curves_and_picks(tmp_path):
     folders = chapters.run_folders(tmp_path)
     assert list(folders["model_num"]) == [0, 1, 250, 1200, 1450]
     logs = chapters.training_logs(folders)
-    assert set(logs["part"]) == set(chapters.CURVE_PARTS) and len(logs) == 5 * 2 * 4
-    fig = chapters.plot_training_curves(logs, scale="s")
+    assert set(logs["part"]) == set(plots.CURVE_PARTS) and len(logs) == 5 * 2 * 4
+    fig = plots.training_curves(logs, caption="s")
     assert [ax.get_title() for ax in fig.axes] == ["loss", "reconstruction loss", "kl loss", "regularizer"]
     picks = chapters.pick_runs(folders, 3)
     assert list(picks["model_num"]) == [0, 1200, 250]  # weakest of each method, then strongest
     assert chapters.run_label(picks.iloc[2]) == "β-VAE, beta = 16, seed 0"
     assert chapters.run_folders(tmp_path / "nowhere").empty
-
-
-class _LinearModel:
-    """A stand-in trained model: code = first 3 pixels, image = code tiled."""
-
-    latent_dim = 3
-
-    def represent_mean(self, x):
-        return np.asarray(x).reshape(len(x), -1)[:, :3].astype(np.float32)
-
-    def decode(self, z):
-        z = np.asarray(z, dtype=np.float32)
-        return np.tile(z[:, None, None, :1], (1, 4, 4, 1)) + 10 * z[:, 1, None, None, None] \
-            + 100 * z[:, 2, None, None, None]
-
-    def reconstruct(self, x):
-        return self.decode(self.represent_mean(x))
-
-
-def test_traversal_changes_one_dimension_per_row():
-    image = np.zeros((4, 4, 1), np.float32)
-    image.flat[:3] = [0.1, 0.2, 0.3]
-    grid = chapters.traversal_grid(_LinearModel(), image, span=1.0, steps=3)
-    assert grid.shape == (3, 3, 4, 4, 1)
-    # row d sweeps z_d over [-1, 0, 1] with the others at the encoding (0.1, 0.2, 0.3)
-    np.testing.assert_allclose(grid[0, :, 0, 0, 0], np.array([-1, 0, 1]) + 2 + 30, rtol=1e-6)
-    np.testing.assert_allclose(grid[2, :, 0, 0, 0], 0.1 + 2 + 100 * np.array([-1, 0, 1]), rtol=1e-6)
-    with pytest.raises(ValueError, match="span"):
-        chapters.traversal_grid(_LinearModel(), image, span=0)
-    fig = chapters.plot_traversals(_LinearModel(), image, label="m", scale="s", span=1.0, steps=3)
-    assert len(fig.axes) == 9
-    fig = chapters.plot_reconstructions([_LinearModel()], ["m"], np.stack([image, image]), scale="s")
-    assert len(fig.axes) == 4
 
 
 def test_learning_table_reports_reconstruction_against_the_bernoulli_baseline():

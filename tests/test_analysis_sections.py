@@ -5,7 +5,7 @@ import pytest
 from scipy.stats import spearmanr
 
 from disentangle.analysis import correlation, downstream, selection, total_correlation
-from disentangle.analysis._frame import spearman
+from disentangle.analysis.results_table import spearman
 from disentangle.analysis.synthetic import synthetic_results
 from disentangle.study.columns import DOWNSTREAM, SCORES
 

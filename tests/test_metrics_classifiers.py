@@ -15,7 +15,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from disentangle.data.base import GroundTruthDataset
 from disentangle.metrics import beta_vae_score, downstream_accuracies, evaluate, modularity_explicitness
 from disentangle.metrics.beta_vae import sample_beta_vae_points
-from disentangle.metrics.logistic import OneVsRestLogisticRegressionCV
+from disentangle.estimators.logistic import OneVsRestLogisticRegressionCV
 
 
 def _codes(kind: str, n: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

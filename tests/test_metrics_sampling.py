@@ -6,7 +6,7 @@ import pytest
 
 from disentangle.data.base import GroundTruthDataset
 from disentangle.data.toy import IdentityObservations
-from disentangle.metrics import (beta_vae_score, downstream, evaluate, factor_vae_score,
+from disentangle.metrics import (beta_vae_score, downstream, evaluate, factor_vae_metric,
                                  reference_evaluation_seeds, sample_efficiency)
 from disentangle.study.columns import METRIC_CONFIGS
 
@@ -44,14 +44,14 @@ def test_beta_vae_zero_representation_does_not_crash():
 def test_factor_vae_identity_bad_and_pruning():
     ds = IdentityObservations()
     sizes = dict(batch_size=5, num_train=3000, num_eval=2000, num_variance_estimate=2500)
-    good = factor_vae_score(ds, identity, seed=0, **sizes)
+    good = factor_vae_metric(ds, identity, seed=0, **sizes)
     assert 0.9 <= good["train_accuracy"] <= 1.0 and 0.9 <= good["eval_accuracy"] <= 1.0
     assert good["num_active_dims"] == 10
     # threshold 0 (the code default): zero variance stays active, 0/0 votes land on code 0
-    bad = factor_vae_score(ds, zeros, seed=0, prune_threshold=0.0, **sizes)
+    bad = factor_vae_metric(ds, zeros, seed=0, prune_threshold=0.0, **sizes)
     assert 0.0 <= bad["train_accuracy"] <= 0.2 and 0.0 <= bad["eval_accuracy"] <= 0.2
     # the study's threshold 0.05 prunes every dimension: documented zeros
-    assert factor_vae_score(ds, zeros, seed=0, **sizes) == {
+    assert factor_vae_metric(ds, zeros, seed=0, **sizes) == {
         "train_accuracy": 0.0, "eval_accuracy": 0.0, "num_active_dims": 0}
 
 
@@ -59,10 +59,10 @@ def test_factor_vae_counts_true_active_dims_and_is_permutation_invariant():
     ds = IdentityObservations()
     half = lambda x: identity(x) * (np.arange(10) < 5)  # 5 constant codes
     sizes = dict(seed=1, batch_size=8, num_train=300, num_eval=200, num_variance_estimate=500)
-    scores = factor_vae_score(ds, half, **sizes)
+    scores = factor_vae_metric(ds, half, **sizes)
     assert scores["num_active_dims"] == 5
-    assert factor_vae_score(ds, lambda x: half(x)[:, ::-1], **sizes) == scores
-    assert factor_vae_score(ds, half, **sizes) == scores
+    assert factor_vae_metric(ds, lambda x: half(x)[:, ::-1], **sizes) == scores
+    assert factor_vae_metric(ds, half, **sizes) == scores
 
 
 @pytest.mark.parametrize("predictor", ["logistic_regression", "boosted_trees", "hist_boosted_trees"])

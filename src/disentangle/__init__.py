@@ -2,6 +2,7 @@
 
 Subpackages: ``data`` (ground-truth datasets), ``models`` (the six VAEs),
 ``training`` (trainer, batched multi-model training), ``metrics`` (scores),
+``estimators`` (the classifiers the metrics fit),
 ``study`` (grids, runs, results), ``analysis`` (claims tables, plots),
 ``theory`` (Theorem 1), ``params`` (params files), ``book`` (the runner).
 """

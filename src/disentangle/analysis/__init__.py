@@ -3,8 +3,9 @@
 One module per paper section, each a set of pure functions of the DataFrame:
 ``total_correlation`` (§5.1, C2/C3), ``correlation`` (§5.2, C4), ``variance``
 (§5.3, C5/C6), ``selection`` (§5.4, C7/C8/C10), ``transfer`` (Table 1, C9),
-``downstream`` (§5.5, C11/C12). ``paper_values`` holds the paper's numbers and
-claims, ``bootstrap`` CIs over runs, ``claims`` the paper-vs-run table,
-``plots`` the figures, ``render`` markdown/HTML tables, ``synthetic`` fake
-tables with planted effects for tests and notebook development.
+``downstream`` (§5.5, C11/C12). ``results_table`` holds the table's keys and
+shared checks, ``paper_values`` the paper's numbers and claims, ``bootstrap`` CIs
+over runs, ``claims`` the paper-vs-run table, ``plots`` every figure of the book,
+``render`` markdown/HTML tables, ``chapters`` the notebooks' glue, ``synthetic``
+fake tables with planted effects for tests and notebook development.
 """

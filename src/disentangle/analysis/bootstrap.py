@@ -30,7 +30,7 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import CONFIG_KEY, RUN_KEY, require_columns
+from .results_table import CONFIG_KEY, RUN_KEY, require_columns
 
 
 SCHEMES = ("replacement", "distinct", "subsample")

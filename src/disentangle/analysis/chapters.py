@@ -1,9 +1,9 @@
 """Glue for the book's chapters 2–6: loading the results table a chapter reads,
-the scale caption of every figure, "not enough runs" guards, and the chapter-2
-pictures built from run folders (training curves, reconstructions, traversals).
+the scale caption of every figure, "not enough runs" guards, the chapter-2 run
+folders (training logs, the models to picture) and the chapters' tables.
 
-Analyses live in the sibling modules; this module only holds what a notebook
-would otherwise have to spell out in long cells.
+Analyses live in the sibling modules and figures in :mod:`.plots`; this module only
+holds what a notebook would otherwise have to spell out in long cells.
 """
 
 from __future__ import annotations
@@ -15,25 +15,19 @@ import zlib
 from pathlib import Path
 from typing import Callable, Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
-from matplotlib.figure import Figure
 
 with warnings.catch_warnings():  # tqdm.auto (the trainer's progress bar) warns "IProgress not found" into outputs
     warnings.simplefilter("ignore")
     import tqdm.auto  # noqa: F401
 
-import disentangle.study as study_api  # noqa: E402
-
-from disentangle.analysis._frame import CONFIG_KEY, RUN_KEY, require_columns  # noqa: E402
-from disentangle.analysis.claims import scale_note  # noqa: E402
-from disentangle.analysis.paper_values import DATASET_LABELS, METHOD_LABELS, METHODS  # noqa: E402
-from disentangle.analysis.plots import WIDTH, _palette, _title  # noqa: E402
-
-#: loss parts shown as training curves (names of the trainer's log entries, study.md §2.4)
-CURVE_PARTS = ("loss", "reconstruction_loss", "kl_loss", "regularizer")
+from .. import study as study_api  # noqa: E402
+from . import plots  # noqa: E402
+from .claims import scale_note  # noqa: E402
+from .paper_values import DATASET_LABELS, METHOD_LABELS, METHODS  # noqa: E402
+from .plots import CURVE_PARTS  # noqa: E402
+from .results_table import CONFIG_KEY, RUN_KEY, present_scores, require_columns  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------ results
@@ -126,16 +120,23 @@ def not_enough(reason: str) -> "Markdown":
                     "corresponding claims as *inconclusive*.")
 
 
-def show(make: Callable[[], Figure], reason: str | None = None) -> None:
-    """Draw ``make()`` (and ``plt.show()`` it), or display :func:`not_enough` when
-    ``reason`` is set."""
+def enough(reason: str | None) -> bool:
+    """Whether an analysis can run: True when ``reason`` (from :func:`shortfall`) is
+    empty; otherwise display :func:`not_enough` in the analysis' place and return False.
+    A chapter writes ``if chapters.enough(chapters.shortfall(df, seeds=2)):``."""
+    if not reason:
+        return True
     from IPython.display import display
 
-    if reason:
-        display(not_enough(reason))
-        return
-    make()
-    plt.show()
+    display(not_enough(reason))
+    return False
+
+
+def show(make: Callable[[], object], reason: str | None = None) -> None:
+    """Draw the figure ``make()`` builds (:func:`~disentangle.analysis.plots.show`), or
+    display :func:`not_enough` when ``reason`` is set."""
+    if enough(reason):
+        plots.show(make)
 
 
 def ordered(df: pd.DataFrame, column: str) -> list[str]:
@@ -157,7 +158,7 @@ def focus(df: pd.DataFrame, column: str, preferred: str = "") -> str:
 def grid_table(params_file: str | Path) -> pd.DataFrame:
     """The study grid of a params file: one row per (dataset, method) with its
     hyperparameter, values, seeds and number of runs, plus a total row."""
-    from disentangle.models import hyperparameter_name
+    from ..models import hyperparameter_name
 
     study = study_api.Study.from_params(params_file)
     grid = pd.DataFrame(study.grid(), columns=["dataset", "method", "value", "seed"])
@@ -174,8 +175,6 @@ def grid_table(params_file: str | Path) -> pd.DataFrame:
 def results_overview(df: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, method, value): finished seeds and the median of each paper score
     on the mean representation — a compact view of the results table."""
-    from disentangle.analysis._frame import present_scores
-
     rows = df[df["representation"] == "mean"] if (df["representation"] == "mean").any() else df
     scores = present_scores(rows)
     grouped = rows.groupby(["dataset", "method", "value"], sort=True)
@@ -274,29 +273,6 @@ def training_logs(folders: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def plot_training_curves(logs: pd.DataFrame, *, scale: str) -> Figure:
-    """Training curves: each loss part (nats per image, averaged over ``log_every``
-    steps) against the global step, one line per run, coloured by method."""
-    if logs.empty:
-        raise ValueError("no training logs to plot")
-    parts = [p for p in CURVE_PARTS if p in set(logs["part"])]
-    palette = _palette(logs["method"].unique())
-    fig, axes = plt.subplots(1, len(parts), figsize=(WIDTH, 3.2), layout="constrained", squeeze=False)
-    for ax, part in zip(axes[0], parts):
-        sub = logs[logs["part"] == part]
-        for (method, value, seed, dataset), g in sub.groupby(["method", "value", "seed", "dataset"], sort=True):
-            ax.plot(g["global_step"], g["nats"], color=palette[method], lw=1, alpha=0.7)
-        ax.set_title(part.replace("_", " "), fontsize=10)
-        ax.set_xlabel("global step")
-        ax.ticklabel_format(axis="y", useOffset=False)
-    axes[0][0].set_ylabel("nats per image")
-    handles = [plt.Line2D([], [], color=palette[m], label=METHOD_LABELS.get(m, m))
-               for m in METHODS if m in palette]
-    axes[0][-1].legend(handles=handles, fontsize=7)
-    _title(fig, "Training curves (one line per run)", scale)
-    return fig
-
-
 def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:
     """Up to ``n`` runs to picture: per method, the weakest then the strongest
     regularisation (lowest seed), interleaved across methods, first dataset only."""
@@ -313,66 +289,10 @@ def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def run_label(row) -> str:
     """e.g. ``"β-VAE, beta = 16, seed 0"``."""
-    from disentangle.models import hyperparameter_name
+    from ..models import hyperparameter_name
 
     hp = hyperparameter_name(row["method"]).split(".")[-1]
     return f"{METHOD_LABELS.get(row['method'], row['method'])}, {hp} = {row['value']:g}, seed {row['seed']}"
-
-
-def _show_image(ax, image: np.ndarray) -> None:
-    ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1)
-    ax.set_xticks([])
-    ax.set_yticks([])
-
-
-def plot_reconstructions(models: Sequence, labels: Sequence[str], images: np.ndarray, *, scale: str) -> Figure:
-    """Inputs (top row) and each model's reconstruction of them (one row per model)."""
-    if len(models) != len(labels):
-        raise ValueError("need one label per model")
-    n = len(images)
-    rows = [images, *[m.reconstruct(images) for m in models]]
-    names = ["input", *labels]
-    fig, axes = plt.subplots(len(rows), n, figsize=(WIDTH, WIDTH / n * len(rows) * 1.05 + 0.6),
-                             squeeze=False, layout="constrained")
-    for i, (row, name) in enumerate(zip(rows, names)):
-        for j in range(n):
-            _show_image(axes[i][j], row[j])
-        axes[i][0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=8)
-    _title(fig, "Reconstructions (decoder mean of the encoder mean)", scale)
-    return fig
-
-
-def traversal_grid(model, image: np.ndarray, *, span: float = 2.0, steps: int = 7) -> np.ndarray:
-    """Latent traversal of one image: for each latent dimension, decode the encoder
-    mean with that dimension set to ``steps`` values in [-span, span];
-    shape (latent_dim, steps, H, W, C)."""
-    if span <= 0 or steps < 2:
-        raise ValueError("span must be > 0 and steps >= 2")
-    z = model.represent_mean(image[None])[0]
-    grid = np.repeat(z[None, None], model.latent_dim, axis=0).repeat(steps, axis=1)
-    values = np.linspace(-span, span, steps)
-    for d in range(model.latent_dim):
-        grid[d, :, d] = values
-    decoded = model.decode(grid.reshape(-1, model.latent_dim))
-    return decoded.reshape(model.latent_dim, steps, *decoded.shape[1:])
-
-
-def plot_traversals(model, image: np.ndarray, *, label: str, scale: str, span: float = 2.0,
-                    steps: int = 7, kl_per_dim: np.ndarray | None = None) -> Figure:
-    """One row per latent dimension: the decoded image as that dimension sweeps
-    [-span, span] (others at the encoder mean of ``image``)."""
-    grid = traversal_grid(model, image, span=span, steps=steps)
-    dims = grid.shape[0]
-    fig, axes = plt.subplots(dims, steps, figsize=(WIDTH * 0.6, WIDTH * 0.6 / steps * dims + 0.7),
-                             squeeze=False, layout="constrained")
-    for d in range(dims):
-        for j in range(steps):
-            _show_image(axes[d][j], grid[d, j])
-        axes[d][0].set_ylabel(f"z{d}", rotation=0, ha="right", va="center", fontsize=8)
-    for j, v in enumerate(np.linspace(-span, span, steps)):
-        axes[-1][j].set_xlabel(f"{v:+.1f}", fontsize=7)
-    _title(fig, f"Latent traversals — {label}", scale)
-    return fig
 
 
 # ------------------------------------------------------------------------------------ chapters 5 and 6
@@ -400,80 +320,12 @@ def table5_side_by_side(table: pd.DataFrame, model: str) -> pd.DataFrame:
     return out.rename_axis(index="dataset", columns=None)
 
 
-def rho_heatmaps(table: pd.DataFrame, *, rows: str, cols: str, scale: str, title: str,
-                 value: str = "rho") -> Figure:
-    """One annotated Spearman heat map per dataset of a long table
-    (dataset, ``rows``, ``cols``, ``value``), e.g. unsupervised score × metric (Fig. 16)
-    or metric × (predictor, size) (Fig. 19)."""
-    require_columns(table, ["dataset", rows, cols, value], "correlation table")
-    datasets = sorted(table["dataset"].unique(), key=lambda d: list(DATASET_LABELS).index(d)
-                      if d in DATASET_LABELS else len(DATASET_LABELS))
-    if not datasets:
-        raise ValueError("no correlations to plot")
-    ncols = min(len(datasets), 2)
-    nrows = int(np.ceil(len(datasets) / ncols))
-    first = table[table["dataset"] == datasets[0]]
-    aspect = first[rows].nunique() / max(first[cols].nunique(), 1)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, WIDTH / ncols * aspect * nrows + 1.0), squeeze=False,
-                             layout="constrained")
-    for ax, dataset in zip(axes.flat, datasets):
-        sub = table[table["dataset"] == dataset]
-        matrix = sub.pivot(index=rows, columns=cols, values=value)
-        matrix = matrix.reindex(index=list(dict.fromkeys(sub[rows])), columns=list(dict.fromkeys(sub[cols])))
-        sns.heatmap(matrix.astype(float), ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f",
-                    annot_kws={"fontsize": 7}, cbar=False)
-        ax.set_title(DATASET_LABELS.get(dataset, dataset), fontsize=10)
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        ax.tick_params(labelsize=8)
-    for ax in axes.flat[len(datasets):]:
-        ax.set_visible(False)
-    fig.colorbar(plt.cm.ScalarMappable(cmap="RdBu_r", norm=plt.Normalize(-1, 1)), ax=axes, shrink=0.6,
-                 label="Spearman ρ")
-    _title(fig, title, scale)
-    return fig
-
-
-def plot_efficiency_artefact(df: pd.DataFrame, *, dataset: str, scale: str, predictor: str = "GBT") -> Figure:
-    """Sample efficiency against accuracy at 10,000 samples, one point per run: runs
-    with low accuracy everywhere reach a high "efficiency" by being bad at every size
-    (paper.md §3(d)); the runs :func:`~disentangle.analysis.downstream.low_accuracy_artefact`
-    flags are circled."""
-    from disentangle.analysis import downstream
-
-    rows = df[(df["representation"] == "mean") & (df["dataset"] == dataset)]
-    acc = downstream.accuracy_columns(rows)
-    sizes = downstream.efficiency_sizes(rows, predictor)
-    if sizes is None or (predictor, sizes[1]) not in acc:
-        raise KeyError(f"no {predictor} accuracies to form a sample efficiency")
-    big = sizes[1]
-    eff = downstream.sample_efficiency(rows, predictor)
-    flagged = downstream.low_accuracy_artefact(df)
-    flagged = flagged[(flagged["dataset"] == dataset) & (flagged["predictor"] == predictor)]
-    key = rows[["method", "value", "seed"]].apply(tuple, axis=1)
-    is_flagged = key.isin(set(flagged[["method", "value", "seed"]].apply(tuple, axis=1)))
-    palette = _palette(rows["method"].unique())
-    fig, ax = plt.subplots(figsize=(WIDTH * 0.7, WIDTH * 0.5), layout="constrained")
-    for method in [m for m in METHODS if m in palette]:
-        mask = (rows["method"] == method).to_numpy()
-        ax.scatter(rows[acc[(predictor, big)]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
-                   color=palette[method], label=METHOD_LABELS[method])
-    if is_flagged.any():
-        ax.scatter(rows[acc[(predictor, big)]][is_flagged], eff[is_flagged], s=80, facecolors="none",
-                   edgecolors="black", label="low-accuracy artefact")
-    ax.set_xlabel(f"{predictor} accuracy with {big:,} training examples (fraction)")
-    ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@100 / accuracy@{big:,})")
-    ax.legend(fontsize=7)
-    _title(fig, f"Efficiency vs accuracy — {DATASET_LABELS.get(dataset, dataset)}", scale)
-    return fig
-
-
 def claims_view(table: pd.DataFrame) -> "HTML":
     """The claims table as shown at the end of a chapter: claim | statement | paper | this run |
     agrees? | statistic | rule | note, as a styled HTML table (verdicts coloured)."""
     from IPython.display import HTML
 
-    from disentangle.analysis.render import styled
+    from .render import styled
 
     cols = ["claim", "statement", "paper", "this run", "agrees?", "statistic", "rule", "note"]
     return HTML(styled(table[cols], caption="this run = estimate [bootstrap 95 % CI over runs]")
@@ -490,7 +342,7 @@ def captioned(table: pd.DataFrame, caption: str) -> "HTML":
 
 def load_picked(picks: pd.DataFrame, device: str = "auto") -> tuple[list[str], list]:
     """Labels and loaded models (``training.load_model``) of the runs :func:`pick_runs` chose."""
-    from disentangle.training import load_model
+    from ..training import load_model
 
     labels = [run_label(r) for _, r in picks.iterrows()]
     models = [load_model(Path(r.folder) / "model", device=None if device == "auto" else device)

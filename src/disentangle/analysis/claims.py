@@ -34,13 +34,13 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis import correlation, downstream, selection, total_correlation, transfer, variance
-from disentangle.analysis._frame import CONFIG_KEY, RUN_KEY, nanmean_or_nan, require_columns
-from disentangle.analysis.bootstrap import BootstrapCI, bootstrap_many
-from disentangle.study.columns import DOWNSTREAM, SCORES, UNSUPERVISED
-from disentangle.analysis.paper_values import (
+from ..study.columns import DOWNSTREAM, SCORES, UNSUPERVISED
+from . import correlation, downstream, selection, total_correlation, transfer, variance
+from .bootstrap import BootstrapCI, bootstrap_many
+from .paper_values import (
     CLAIMS, DATASET_LABELS, DSPRITES_VARIANTS, TRANSFER_DRAWS, Expectation,
 )
+from .results_table import CONFIG_KEY, RUN_KEY, nanmean_or_nan, require_columns
 
 VERDICTS = ("agrees", "disagrees", "inconclusive")
 

@@ -11,8 +11,8 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import MIN_POINTS, present_scores, representation
-from disentangle.study.columns import SCORES, UNSUPERVISED
+from ..study.columns import SCORES, UNSUPERVISED
+from .results_table import MIN_POINTS, present_scores, representation
 
 #: the score the paper finds uncorrelated with the rest
 MODULARITY = "Modularity"

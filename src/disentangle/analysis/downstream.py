@@ -16,8 +16,8 @@ import re
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import present_scores, representation, spearman_block
-from disentangle.study.columns import DOWNSTREAM
+from ..study.columns import DOWNSTREAM
+from .results_table import present_scores, representation, spearman_block
 
 _ACCURACY = re.compile(r"^(?P<prefix>[a-z_]+)\.(?P<n>\d+):mean_test_accuracy$")
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import (
+from ..study.columns import UNSUPERVISED
+from .results_table import (
     MIN_POINTS, RUN_KEY, present_scores, representation, spearman_block,
 )
-from disentangle.study.columns import UNSUPERVISED
 
 #: unsupervised model-selection scores (paper Fig. 4 centre / Fig. 16): name → (column, representation)
 UNSUPERVISED_SELECTORS = {

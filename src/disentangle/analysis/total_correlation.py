@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import RUN_KEY, require_columns, spearman
-from disentangle.study.columns import UNSUPERVISED
+from ..study.columns import UNSUPERVISED
+from .results_table import RUN_KEY, require_columns, spearman
 
 TC = UNSUPERVISED["GaussianTC"]
 MI = UNSUPERVISED["MeanPairwiseMI"]

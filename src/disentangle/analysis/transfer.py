@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import present_scores, representation
-from disentangle.analysis.paper_values import TABLE1_TRANSFER, TRANSFER_DRAWS
+from .paper_values import TABLE1_TRANSFER, TRANSFER_DRAWS
+from .results_table import present_scores, representation
 
 CELLS = (("same", "same"), ("same", "different"), ("different", "same"), ("different", "different"))
 

@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis._frame import present_scores, representation
-from disentangle.analysis.paper_values import TABLE5_METHOD, TABLE5_METHOD_X_VALUE, VARIANCE_EXPLAINED_AVERAGE
+from .paper_values import TABLE5_METHOD, TABLE5_METHOD_X_VALUE, VARIANCE_EXPLAINED_AVERAGE
+from .results_table import present_scores, representation
 
 
 def r_squared(y, groups) -> float:

@@ -16,11 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from disentangle import params as params_mod
-from disentangle import theory
-from disentangle.analysis.chapters import load_chapter_results, results_path
-from disentangle.analysis.claims import claims_table
-from disentangle.analysis.paper_values import CLAIMS
+from .. import params as params_mod, theory
+from .chapters import load_chapter_results, results_path
+from .claims import claims_table
+from .paper_values import CLAIMS
 
 #: the chapter of Theorem 1 (claim C1)
 THEOREM_CHAPTER = "01_impossibility"
@@ -129,7 +128,7 @@ def verdict_view(table: pd.DataFrame, root: Path) -> "HTML":
 
     from IPython.display import HTML
 
-    from disentangle.analysis.render import VERDICT_COLOURS
+    from .render import VERDICT_COLOURS
 
     head = "".join(f"<th>{h}</th>" for h in ("claim (chapter; paper section)", "the paper says",
                                              "this build", "verdict"))

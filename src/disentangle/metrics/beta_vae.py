@@ -2,7 +2,7 @@
 
 One point: draw k, sample two factor batches of 64, copy factor k of the first
 into the second (pairwise), encode both; feature = mean_b |r(x1) - r(x2)|,
-label = k. A default ``LogisticRegression`` (``utils.logistic_regression``) is
+label = k. A default ``LogisticRegression`` (``estimators.logistic_regression``) is
 fit on 10,000 points and scored on 5,000 fresh ones. ``classifiers="paper"`` (the
 study's numbers): scikit-learn 0.20's default, liblinear one-vs-rest, C = 1;
 ``"modern"``: lbfgs multinomial (scikit-learn >= 0.22). Several points are encoded
@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .utils import (Represent, Seed, accuracy, as_random_state, check_classifiers, encode,
-                    fit_classifier, logistic_regression, random_factor_index)
+from ..estimators import check_classifiers, logistic_regression
+from .utils import (Represent, Seed, accuracy, as_random_state, encode, fit_classifier,
+                    random_factor_index)
 
 #: points whose 2 x batch_size images are encoded in one ``represent`` call
 POINTS_PER_CALL = 8

@@ -16,10 +16,10 @@ from functools import partial
 import numpy as np
 import scipy.stats
 
-from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors, feature_importances,
-                    fit_classifier, generate_codes, gradient_boosting_classifier,
-                    hist_gradient_boosting_classifier, map_factors,
-                    sklearn_gradient_boosting_classifier, to_numpy)
+from ..estimators import (gradient_boosting_classifier, hist_gradient_boosting_classifier,
+                          sklearn_gradient_boosting_classifier)
+from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
+                    feature_importances, fit_classifier, generate_codes, map_factors, to_numpy)
 
 CLASSIFIERS = {"gbt": gradient_boosting_classifier, "hist_gbt": hist_gradient_boosting_classifier,
                "sklearn_gbt": sklearn_gradient_boosting_classifier}

@@ -23,11 +23,12 @@ from typing import Sequence
 
 import numpy as np
 
-from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_classifiers, check_codes,
-                    check_factors, fit_classifier, generate_codes, gradient_boosting_classifier,
-                    hist_gradient_boosting_classifier, logistic_regression_cv, map_factors,
-                    logistic_regression_cv_fast, sklearn_gradient_boosting_classifier,
-                    sklearn_logistic_regression_cv, to_numpy)
+from ..estimators import (check_classifiers, gradient_boosting_classifier,
+                          hist_gradient_boosting_classifier, logistic_regression_cv,
+                          logistic_regression_cv_fast, sklearn_gradient_boosting_classifier,
+                          sklearn_logistic_regression_cv)
+from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
+                    fit_classifier, generate_codes, map_factors, to_numpy)
 
 PREDICTORS = {
     "logistic_regression": logistic_regression_cv,

@@ -32,16 +32,17 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..estimators import check_classifiers
 from ..study.columns import METRIC_CONFIGS
 from .beta_vae import beta_vae_score
 from .dci import sample_dci
 from .downstream import downstream
-from .factor_vae import factor_vae_score
+from .factor_vae import factor_vae_metric
 from .mig import sample_mig
 from .modularity import sample_modularity_explicitness
 from .sap import sample_sap
 from .unsupervised import sample_unsupervised
-from .utils import Represent, check_classifiers
+from .utils import Represent
 
 ALL = METRIC_CONFIGS
 REPRESENTATIONS = ("mean", "sampled")
@@ -77,7 +78,7 @@ _RUNNERS: dict[str, Callable[..., dict]] = {
     "dci": sample_dci,
     "downstream_task_boosted_trees": downstream,
     "downstream_task_logistic_regression": downstream,
-    "factor_vae_metric": factor_vae_score,
+    "factor_vae_metric": factor_vae_metric,
     "mig": sample_mig,
     "modularity_explicitness": sample_modularity_explicitness,
     "sap_score": sample_sap,

@@ -60,11 +60,12 @@ def majority_vote_accuracy(votes: np.ndarray, classifier: np.ndarray) -> float:
     return float(votes[classifier, np.arange(votes.shape[1])].sum() / votes.sum())
 
 
-def factor_vae_score(dataset, represent: Represent, *, seed: Seed, batch_size: int = 64,
-                     num_train: int = 10_000, num_eval: int = 5_000,
-                     num_variance_estimate: int = 10_000,
-                     prune_threshold: float = 0.05) -> dict[str, float]:
-    """``train_accuracy``, ``eval_accuracy`` and ``num_active_dims`` (true count)."""
+def factor_vae_metric(dataset, represent: Represent, *, seed: Seed, batch_size: int = 64,
+                      num_train: int = 10_000, num_eval: int = 5_000,
+                      num_variance_estimate: int = 10_000,
+                      prune_threshold: float = 0.05) -> dict[str, float]:
+    """The FactorVAE score ("FactorVAE" in the paper's figures): ``train_accuracy``,
+    ``eval_accuracy`` and ``num_active_dims`` (true count)."""
     if min(batch_size, num_variance_estimate) < 2 or min(num_train, num_eval) < 1:
         raise ValueError("batch_size and num_variance_estimate must be >= 2, num_train/num_eval >= 1")
     rng = as_random_state(seed)

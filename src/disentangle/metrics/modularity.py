@@ -3,7 +3,7 @@
 Modularity: from the MI matrix m (codes x factors) of 20-bin discretised train
 codes, per code 1 - (sum_j m_ij^2 - t) / (t (K - 1)) with t = max_j m_ij^2, 0
 for a code with t = 0; mean over codes. Explicitness: per factor, a default
-``LogisticRegression()`` (``utils.logistic_regression``; ``classifiers="paper"``, the
+``LogisticRegression()`` (``estimators.logistic_regression``; ``classifiers="paper"``, the
 study's numbers: scikit-learn 0.20's liblinear one-vs-rest, probabilities = per-class
 logistic normalised to sum 1; ``"modern"``: lbfgs multinomial) on z-scored
 codes (train statistics); macro ROC-AUC of ``predict_proba`` against the
@@ -23,9 +23,9 @@ import warnings
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from .utils import (Array, Represent, Seed, as_random_state, check_classifiers, check_codes,
-                    check_factors, discrete_mutual_info, fit_classifier, generate_codes, histogram_discretize,
-                    logistic_regression, to_numpy)
+from ..estimators import check_classifiers, logistic_regression
+from .utils import (Array, Represent, Seed, as_random_state, check_codes, check_factors,
+                    discrete_mutual_info, fit_classifier, generate_codes, histogram_discretize, to_numpy)
 
 
 def modularity(mutual_info: np.ndarray) -> float:

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from joblib import Parallel, delayed
 
+from ..estimators import linear_svc
 from .utils import (Array, Represent, Seed, accuracy, as_random_state, check_codes, check_factors,
-                    fit_classifier, generate_codes, linear_svc, to_numpy, top_two_gap)
+                    fit_classifier, generate_codes, to_numpy, top_two_gap)
 
 
 def _squared_correlations(codes: Array, factors: np.ndarray) -> np.ndarray:

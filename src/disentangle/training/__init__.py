@@ -8,9 +8,7 @@ Layers, bottom up: ``config.py`` (what determines a run) → ``saved_model.py``
 from ..devices import resolve_device
 from .config import TrainConfig, derive_seeds
 from .engine import TrainingStopped, read_results, train
-from .figures import latent_kl_per_dimension, latent_traversal_figure
 from .saved_model import TrainedModel, load_model
 
-__all__ = ["TrainConfig", "TrainedModel", "TrainingStopped", "derive_seeds", "latent_kl_per_dimension",
-           "latent_traversal_figure", "load_model", "read_results",
+__all__ = ["TrainConfig", "TrainedModel", "TrainingStopped", "derive_seeds", "load_model", "read_results",
            "resolve_device", "train"]

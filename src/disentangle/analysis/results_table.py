@@ -1,5 +1,6 @@
-"""Shared helpers for the results table (one row per run × representation,
-column names from :mod:`disentangle.study.columns`)."""
+"""The results table every analysis reads (one row per run × representation, column
+names from :mod:`disentangle.study.columns`): its keys (a configuration, a run), checks
+of its columns and representations, and the rank correlations the sections share."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Iterable, Mapping
 import numpy as np
 import pandas as pd
 
-from disentangle.study.columns import SCORES
+from ..study.columns import SCORES
 
 #: a configuration = one cell of the sweep; a run = a configuration at one seed
 CONFIG_KEY = ("dataset", "method", "value")

@@ -1,14 +1,11 @@
-"""Figures for the analysis chapters (paper Figs 1–6 analogues), book width ≈ 8 in.
+"""Figures of the results table (paper Figs 1–6 and appendix analogues), book width ≈ 8 in.
 
-Every function returns a :class:`matplotlib.figure.Figure` and takes ``scale``,
-a caption fragment stating the run scale (e.g. ``claims.scale_note(df)`` or
+Every function returns a :class:`matplotlib.figure.Figure` and takes ``caption``,
+a line stating the run scale (e.g. ``chapters.scale_caption(df, scale)`` or
 "3 seeds × 3 values, dSprites (procedural), 2k steps"), printed under the title.
-Nothing here selects a backend or shows a window.
 """
 
 from __future__ import annotations
-
-import os
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -16,22 +13,11 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
-from disentangle.analysis import downstream, total_correlation
-from disentangle.analysis._frame import present_scores, representation, require_columns
-from disentangle.analysis.paper_values import DATASET_LABELS, DATASETS, METHOD_LABELS, METHODS
-from disentangle.io import atomic_path
-from disentangle.study.columns import SCORES
-
-WIDTH = 8.0
-
-
-def _title(fig: Figure, title: str, scale: str) -> None:
-    fig.suptitle(f"{title}\n{scale}" if scale else title, fontsize=11)
-
-
-def _palette(methods) -> dict[str, tuple]:
-    colours = sns.color_palette("colorblind", len(METHODS))
-    return {m: colours[METHODS.index(m)] if m in METHODS else "grey" for m in methods}
+from ...study.columns import SCORES
+from .. import downstream, total_correlation
+from ..paper_values import DATASET_LABELS, DATASETS, METHOD_LABELS, METHODS
+from ..results_table import present_scores, representation, require_columns
+from .style import WIDTH, add_title, method_colours
 
 
 def _dataset_rows(df: pd.DataFrame, dataset: str, rep: str = "mean") -> pd.DataFrame:
@@ -42,14 +28,14 @@ def _dataset_rows(df: pd.DataFrame, dataset: str, rep: str = "mean") -> pd.DataF
     return rows
 
 
-def tc_vs_strength(df: pd.DataFrame, *, dataset: str, scale: str, column: str = total_correlation.TC,
+def tc_vs_strength(df: pd.DataFrame, *, dataset: str, caption: str, column: str = total_correlation.TC,
                    quantity: str = "Gaussian total correlation (nats)") -> Figure:
     """Fig. 1 analogue: median (IQR band) over seeds of TC against strength, sampled | mean."""
     tidy = total_correlation.by_strength(df, column)
     tidy = tidy[tidy["dataset"] == dataset]
     if tidy.empty:
         raise ValueError(f"no rows for dataset {dataset!r}")
-    palette = _palette(tidy["method"].unique())
+    palette = method_colours(tidy["method"].unique())
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.8), sharey=True, layout="constrained")
     for ax, rep in zip(axes, ("sampled", "mean")):
         for method, g in tidy[tidy["representation"] == rep].groupby("method"):
@@ -63,16 +49,16 @@ def tc_vs_strength(df: pd.DataFrame, *, dataset: str, scale: str, column: str = 
         ax.set_xticks(range(int(tidy["value_index"].max()) + 1))
     axes[0].set_ylabel(quantity + ", log scale")
     axes[1].legend(fontsize=8, loc="best")
-    _title(fig, f"{quantity.split(' (')[0]} vs regularisation strength — {DATASET_LABELS.get(dataset, dataset)}",
-           scale)
+    add_title(fig, f"{quantity.split(' (')[0]} vs regularisation strength — {DATASET_LABELS.get(dataset, dataset)}",
+           caption)
     return fig
 
 
-def tc_mean_vs_sampled(df: pd.DataFrame, *, scale: str, column: str = total_correlation.TC) -> Figure:
+def tc_mean_vs_sampled(df: pd.DataFrame, *, caption: str, column: str = total_correlation.TC) -> Figure:
     """Fig. 10 analogue: TC of the mean vs the sampled representation, one point per run (log–log)."""
     pairs = total_correlation.paired(df, column).dropna(subset=["mean", "sampled"])
     fig, ax = plt.subplots(figsize=(WIDTH * 0.6, WIDTH * 0.55), layout="constrained")
-    palette = _palette(pairs["method"].unique())
+    palette = method_colours(pairs["method"].unique())
     for method, g in pairs.groupby("method"):
         ax.scatter(g["sampled"], g["mean"], s=12, alpha=0.7, color=palette[method],
                    label=METHOD_LABELS.get(method, method))
@@ -83,11 +69,11 @@ def tc_mean_vs_sampled(df: pd.DataFrame, *, scale: str, column: str = total_corr
     ax.set_xlabel("TC of sampled representation (nats, log)")
     ax.set_ylabel("TC of mean representation (nats, log)")
     ax.legend(fontsize=7)
-    _title(fig, "Gaussian TC: mean vs sampled representation", scale)
+    add_title(fig, "Gaussian TC: mean vs sampled representation", caption)
     return fig
 
 
-def correlation_heatmaps(matrices: dict[str, pd.DataFrame], *, scale: str,
+def correlation_heatmaps(matrices: dict[str, pd.DataFrame], *, caption: str,
                          title: str = "Spearman rank correlation between scores") -> Figure:
     """Fig. 2 / 12 analogue: one annotated heat map per dataset (from ``correlation.score_correlation``)."""
     if not matrices:
@@ -110,11 +96,45 @@ def correlation_heatmaps(matrices: dict[str, pd.DataFrame], *, scale: str,
         ax.set_visible(False)
     fig.colorbar(plt.cm.ScalarMappable(cmap="RdBu_r", norm=plt.Normalize(-1, 1)), ax=axes, shrink=0.6,
                  label="Spearman ρ")
-    _title(fig, title, scale)
+    add_title(fig, title, caption)
     return fig
 
 
-def score_pairs(df: pd.DataFrame, *, dataset: str, scale: str) -> Figure:
+def rho_heatmaps(table: pd.DataFrame, *, rows: str, cols: str, caption: str, title: str,
+                 value: str = "rho") -> Figure:
+    """One annotated Spearman heat map per dataset of a long table
+    (dataset, ``rows``, ``cols``, ``value``), e.g. unsupervised score × metric (Fig. 16)
+    or metric × (predictor, size) (Fig. 19)."""
+    require_columns(table, ["dataset", rows, cols, value], "correlation table")
+    datasets = sorted(table["dataset"].unique(), key=lambda d: list(DATASET_LABELS).index(d)
+                      if d in DATASET_LABELS else len(DATASET_LABELS))
+    if not datasets:
+        raise ValueError("no correlations to plot")
+    ncols = min(len(datasets), 2)
+    nrows = int(np.ceil(len(datasets) / ncols))
+    first = table[table["dataset"] == datasets[0]]
+    aspect = first[rows].nunique() / max(first[cols].nunique(), 1)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, WIDTH / ncols * aspect * nrows + 1.0), squeeze=False,
+                             layout="constrained")
+    for ax, dataset in zip(axes.flat, datasets):
+        sub = table[table["dataset"] == dataset]
+        matrix = sub.pivot(index=rows, columns=cols, values=value)
+        matrix = matrix.reindex(index=list(dict.fromkeys(sub[rows])), columns=list(dict.fromkeys(sub[cols])))
+        sns.heatmap(matrix.astype(float), ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f",
+                    annot_kws={"fontsize": 7}, cbar=False)
+        ax.set_title(DATASET_LABELS.get(dataset, dataset), fontsize=10)
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.tick_params(labelsize=8)
+    for ax in axes.flat[len(datasets):]:
+        ax.set_visible(False)
+    fig.colorbar(plt.cm.ScalarMappable(cmap="RdBu_r", norm=plt.Normalize(-1, 1)), ax=axes, shrink=0.6,
+                 label="Spearman ρ")
+    add_title(fig, title, caption)
+    return fig
+
+
+def score_pairs(df: pd.DataFrame, *, dataset: str, caption: str) -> Figure:
     """Fig. 11 analogue: pairwise scatter of the six scores (mean representation), coloured by method."""
     rows = _dataset_rows(df, dataset)
     scores = present_scores(rows)
@@ -123,11 +143,11 @@ def score_pairs(df: pd.DataFrame, *, dataset: str, scale: str) -> Figure:
     grid = sns.pairplot(frame, hue="method", height=WIDTH / max(len(scores), 1), corner=True,
                         plot_kws={"s": 8, "alpha": 0.6}, diag_kind="hist", diag_kws={"bins": 15})
     grid.figure.set_size_inches(WIDTH, WIDTH * 0.85)
-    grid.figure.suptitle(f"Pairwise scores (0–1) — {DATASET_LABELS.get(dataset, dataset)}\n{scale}", fontsize=11)
+    grid.figure.suptitle(f"Pairwise scores (0–1) — {DATASET_LABELS.get(dataset, dataset)}\n{caption}", fontsize=11)
     return grid.figure
 
 
-def scores_by_method(df: pd.DataFrame, *, dataset: str, metric: str, scale: str,
+def scores_by_method(df: pd.DataFrame, *, dataset: str, metric: str, caption: str,
                      method: str = "factor_vae") -> Figure:
     """Fig. 3 analogue: score per method (left) and per strength for one method (right), violins over seeds."""
     if metric not in SCORES:
@@ -140,21 +160,21 @@ def scores_by_method(df: pd.DataFrame, *, dataset: str, metric: str, scale: str,
                              gridspec_kw={"width_ratios": [3, 2]})
     order = [m for m in METHODS if m in set(rows["method"])]
     sns.violinplot(data=rows, x="method", y=col, order=order, hue="method", hue_order=order, legend=False,
-                   palette=_palette(order), cut=0, inner="point", ax=axes[0], density_norm="width")
+                   palette=method_colours(order), cut=0, inner="point", ax=axes[0], density_norm="width")
     axes[0].set_xticks(range(len(order)), [METHOD_LABELS[m] for m in order], rotation=30, ha="right")
     axes[0].set_xlabel("")
     axes[0].set_ylabel(f"{metric} score (0–1)")
     one = rows[rows["method"] == method].sort_values("value")
     one = one.assign(strength=one["value"].map("{:g}".format))
-    sns.violinplot(data=one, x="strength", y=col, color=_palette([method])[method], cut=0, inner="point",
+    sns.violinplot(data=one, x="strength", y=col, color=method_colours([method])[method], cut=0, inner="point",
                    ax=axes[1], density_norm="width")
     axes[1].set_xlabel(f"{one['hyperparameter'].iloc[0]} ({METHOD_LABELS.get(method, method)})")
     axes[1].set_ylabel("")
-    _title(fig, f"{metric} score by method and by strength — {DATASET_LABELS.get(dataset, dataset)}", scale)
+    add_title(fig, f"{metric} score by method and by strength — {DATASET_LABELS.get(dataset, dataset)}", caption)
     return fig
 
 
-def transfer_heatmap(matrix: pd.DataFrame, *, metric: str, scale: str) -> Figure:
+def transfer_heatmap(matrix: pd.DataFrame, *, metric: str, caption: str) -> Figure:
     """Fig. 4 right analogue: Spearman across datasets of per-configuration median ``metric``."""
     labels = [DATASET_LABELS.get(d, d) for d in matrix.index]
     fig, ax = plt.subplots(figsize=(WIDTH * 0.6, WIDTH * 0.5), layout="constrained")
@@ -162,18 +182,18 @@ def transfer_heatmap(matrix: pd.DataFrame, *, metric: str, scale: str) -> Figure
                 xticklabels=labels, yticklabels=labels, cbar_kws={"label": "Spearman ρ"})
     ax.set_xlabel("")
     ax.set_ylabel("")
-    _title(fig, f"Transfer of {metric} across datasets\n(rank correlation of configuration medians)", scale)
+    add_title(fig, f"Transfer of {metric} across datasets\n(rank correlation of configuration medians)", caption)
     return fig
 
 
-def downstream_vs_size(df: pd.DataFrame, *, dataset: str, scale: str) -> Figure:
+def downstream_vs_size(df: pd.DataFrame, *, dataset: str, caption: str) -> Figure:
     """Fig. 5-style: median downstream test accuracy against training-set size, per method (LR | GBT)."""
     rows = _dataset_rows(df, dataset)
     acc = downstream.accuracy_columns(rows)
     if not acc:
         raise KeyError("no downstream accuracy columns")
     predictors = sorted({p for p, _ in acc})
-    palette = _palette(rows["method"].unique())
+    palette = method_colours(rows["method"].unique())
     fig, axes = plt.subplots(1, len(predictors), figsize=(WIDTH, 3.6), sharey=True, squeeze=False,
                              layout="constrained")
     for ax, predictor in zip(axes[0], predictors):
@@ -187,18 +207,18 @@ def downstream_vs_size(df: pd.DataFrame, *, dataset: str, scale: str) -> Figure:
         ax.set_title({"LR": "logistic regression", "GBT": "gradient boosted trees"}.get(predictor, predictor))
     axes[0][0].set_ylabel("mean test accuracy over factors (fraction)")
     axes[0][-1].legend(fontsize=8)
-    _title(fig, f"Downstream accuracy vs sample size — {DATASET_LABELS.get(dataset, dataset)}", scale)
+    add_title(fig, f"Downstream accuracy vs sample size — {DATASET_LABELS.get(dataset, dataset)}", caption)
     return fig
 
 
-def efficiency_vs_score(df: pd.DataFrame, *, dataset: str, metric: str, scale: str,
+def efficiency_vs_score(df: pd.DataFrame, *, dataset: str, metric: str, caption: str,
                         predictor: str = "GBT") -> Figure:
     """Fig. 6 analogue: sample efficiency (acc@100 / acc@10k) against a score, one point per run."""
     if metric not in SCORES:
         raise ValueError(f"metric must be one of {list(SCORES)}")
     rows = _dataset_rows(df, dataset)
     eff = downstream.sample_efficiency(rows, predictor)
-    palette = _palette(rows["method"].unique())
+    palette = method_colours(rows["method"].unique())
     fig, ax = plt.subplots(figsize=(WIDTH * 0.7, WIDTH * 0.5), layout="constrained")
     for method in [m for m in METHODS if m in palette]:
         mask = (rows["method"] == method).to_numpy()
@@ -208,11 +228,43 @@ def efficiency_vs_score(df: pd.DataFrame, *, dataset: str, metric: str, scale: s
     num, den = downstream.efficiency_sizes(rows, predictor)
     ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@{num} / accuracy@{den:,})")
     ax.legend(fontsize=7)
-    _title(fig, f"Sample efficiency vs {metric} — {DATASET_LABELS.get(dataset, dataset)}", scale)
+    add_title(fig, f"Sample efficiency vs {metric} — {DATASET_LABELS.get(dataset, dataset)}", caption)
     return fig
 
 
-def variance_vs_paper(table: pd.DataFrame, *, scale: str) -> Figure:
+def efficiency_artefact(df: pd.DataFrame, *, dataset: str, caption: str, predictor: str = "GBT") -> Figure:
+    """Sample efficiency against accuracy at 10,000 samples, one point per run: runs
+    with low accuracy everywhere reach a high "efficiency" by being bad at every size
+    (paper.md §3(d)); the runs :func:`~disentangle.analysis.downstream.low_accuracy_artefact`
+    flags are circled."""
+    rows = df[(df["representation"] == "mean") & (df["dataset"] == dataset)]
+    acc = downstream.accuracy_columns(rows)
+    sizes = downstream.efficiency_sizes(rows, predictor)
+    if sizes is None or (predictor, sizes[1]) not in acc:
+        raise KeyError(f"no {predictor} accuracies to form a sample efficiency")
+    big = sizes[1]
+    eff = downstream.sample_efficiency(rows, predictor)
+    flagged = downstream.low_accuracy_artefact(df)
+    flagged = flagged[(flagged["dataset"] == dataset) & (flagged["predictor"] == predictor)]
+    key = rows[["method", "value", "seed"]].apply(tuple, axis=1)
+    is_flagged = key.isin(set(flagged[["method", "value", "seed"]].apply(tuple, axis=1)))
+    palette = method_colours(rows["method"].unique())
+    fig, ax = plt.subplots(figsize=(WIDTH * 0.7, WIDTH * 0.5), layout="constrained")
+    for method in [m for m in METHODS if m in palette]:
+        mask = (rows["method"] == method).to_numpy()
+        ax.scatter(rows[acc[(predictor, big)]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
+                   color=palette[method], label=METHOD_LABELS[method])
+    if is_flagged.any():
+        ax.scatter(rows[acc[(predictor, big)]][is_flagged], eff[is_flagged], s=80, facecolors="none",
+                   edgecolors="black", label="low-accuracy artefact")
+    ax.set_xlabel(f"{predictor} accuracy with {big:,} training examples (fraction)")
+    ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@100 / accuracy@{big:,})")
+    ax.legend(fontsize=7)
+    add_title(fig, f"Efficiency vs accuracy — {DATASET_LABELS.get(dataset, dataset)}", caption)
+    return fig
+
+
+def variance_vs_paper(table: pd.DataFrame, *, caption: str) -> Figure:
     """Table 5 comparison: our R² (%) against the paper's, (a) method, (b) method × strength."""
     require_columns(table, ["method_pct", "method_x_value_pct", "paper_method_pct", "paper_method_x_value_pct",
                             "null_method_pct", "null_method_x_value_pct", "metric"], "variance table")
@@ -230,12 +282,5 @@ def variance_vs_paper(table: pd.DataFrame, *, scale: str) -> Figure:
     axes[0].set_ylabel("this run (% variance explained)")
     if axes[1].get_legend() is not None:
         sns.move_legend(axes[1], "upper left", bbox_to_anchor=(1.02, 1), fontsize=7, title_fontsize=8)
-    _title(fig, "Variance of each score explained by the objective (OLS R²)", scale)
+    add_title(fig, "Variance of each score explained by the objective (OLS R²)", caption)
     return fig
-
-
-def save_figure(fig: Figure, path: str | os.PathLike, *, dpi: int = 150) -> None:
-    """Write ``fig`` atomically (format from the suffix)."""
-    suffix = os.path.splitext(str(path))[1].lstrip(".") or "png"
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, format=suffix, bbox_inches="tight")

@@ -11,7 +11,7 @@ import pytest
 from sklearn.ensemble import GradientBoostingClassifier as SklearnGBT
 
 from disentangle.metrics.dci import completeness, disentanglement
-from disentangle.metrics.gbt import GradientBoostingClassifier
+from disentangle.estimators.gbt import GradientBoostingClassifier
 
 
 def _problem(seed: int, n: int, d: int, k: int):

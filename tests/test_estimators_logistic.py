@@ -1,4 +1,4 @@
-"""The numba LogisticRegressionCV (metrics/logistic.py) against sklearn 1.9's
+"""The numba LogisticRegressionCV (estimators/logistic.py) against sklearn 1.9's
 ``LogisticRegressionCV(Cs=10, cv=KFold(5), lbfgs, accuracy)`` (study.md §5.8)."""
 
 import warnings
@@ -6,7 +6,7 @@ import warnings
 import numpy as np
 import pytest
 
-from disentangle.metrics.logistic import LogisticRegressionCV
+from disentangle.estimators.logistic import LogisticRegressionCV
 
 
 def _sklearn(X, y):
@@ -122,7 +122,7 @@ def test_bad_input():
 def test_single_c_logistic_regression_matches_sklearn(k):
     # Explicitness' LogisticRegression() (C = 1, study.md §5.6): converged fits agree closely
     from sklearn.linear_model import LogisticRegression as SkLogisticRegression
-    from disentangle.metrics.logistic import LogisticRegression
+    from disentangle.estimators.logistic import LogisticRegression
     x, y, x_test, _ = _problem(800, 6, k, 1.0, 10 + k, labels=np.arange(k) * 3 + 1)
     ours = LogisticRegression().fit(x, y)
     ref = SkLogisticRegression(C=1.0, solver="lbfgs", max_iter=100, tol=1e-4).fit(x, y)
