@@ -170,3 +170,16 @@ def test_theorem_figures_build():
     assert [ax.get_title() for ax in figures["grid"].axes] == ["grid and sample of z", "their images under f"]
     assert figures["marginals"].axes[0].get_title() == f"coordinate 0: uniform\nKS p = {ks.loc[0, 'p vs F_i']:.2f}"
     assert len(figures["flip"].axes[0].patches) == 2 * 2  # one bar per (factors, score)
+
+
+def test_dataset_pictures_show_samples_and_one_row_per_factor():
+    from disentangle.data.toy import DummyImages
+
+    dataset = DummyImages(size=8)
+    fig = plots.dataset_samples(dataset, n=5, rng=np.random.default_rng(0))
+    assert len(fig.axes) == 6 and sum(ax.axison for ax in fig.axes) == 5  # 2 rows of 3, 5 shown
+    fig = plots.factor_traversals(dataset, rng=np.random.default_rng(0), steps=4)
+    assert len(fig.axes) == dataset.num_factors * 4
+    assert [fig.axes[4 * k].get_ylabel() for k in range(dataset.num_factors)] == list(dataset.factor_names)
+    with pytest.raises(ValueError, match="base_factors must have 10 entries"):
+        plots.factor_traversals(dataset, base_factors=np.zeros(3))

@@ -1,4 +1,4 @@
-"""Figures of a dataset for the book (chapter 2): random samples and factor traversals."""
+"""Figures of a ground-truth dataset (chapter 2): random samples and factor traversals."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from .base import GroundTruthDataset, Rng
+from ...data.base import GroundTruthDataset, Rng
 
 
 def _show(ax, image: np.ndarray) -> None:
@@ -20,7 +20,7 @@ def _show(ax, image: np.ndarray) -> None:
     ax.set_yticks([])
 
 
-def plot_samples(dataset: GroundTruthDataset, n: int = 16, rng: Rng | None = None) -> Figure:
+def dataset_samples(dataset: GroundTruthDataset, n: int = 16, rng: Rng | None = None) -> Figure:
     """A square-ish grid of ``n`` random observations, titled with the dataset label."""
     rng = np.random.default_rng(0) if rng is None else rng
     _, images = dataset.sample(n, rng)
@@ -37,7 +37,7 @@ def plot_samples(dataset: GroundTruthDataset, n: int = 16, rng: Rng | None = Non
     return fig
 
 
-def plot_traversals(
+def factor_traversals(
     dataset: GroundTruthDataset, rng: Rng | None = None, base_factors: np.ndarray | None = None, steps: int = 10
 ) -> Figure:
     """One row per factor: that factor swept over (up to ``steps``) evenly spaced values,
