@@ -216,13 +216,6 @@ def test_precomputed_grid_matches_on_the_fly_render(root, monkeypatch):
     np.testing.assert_array_equal(sprites.binary(idx), direct)
 
 
-def test_sample_torch_is_nchw_float32(root):
-    torch = pytest.importorskip("torch")
-    ds = get_dataset("color_dsprites", source="procedural")
-    f, x = ds.sample_torch(5, np.random.default_rng(0), device="cpu")
-    assert x.shape == (5, 3, 64, 64) and x.dtype == torch.float32 and f.shape == (5, 5)
-
-
 def test_grid_build_is_not_duplicated_by_a_concurrent_process(tmp_path):
     """While another process holds the grid lock, a second one keeps rendering on
     the fly (no second build) and later memory-maps the finished file."""

@@ -68,12 +68,3 @@ def test_auto_prefers_the_real_file(root, monkeypatch):
     monkeypatch.setattr(dsprites, "_file_sprites", lambda p: FakeFile())
     ds = data.get_dataset("color_dsprites")
     assert ds.source == "file" and ds.label == "color_dsprites"
-
-
-def test_torch_batches(root):
-    torch = pytest.importorskip("torch")
-    ds = data.get_dataset("dsprites", source="procedural")
-    batches = list(data.torch_batches(ds, 4, np.random.default_rng(0), device="cpu", num_batches=2))
-    assert len(batches) == 2
-    f, x = batches[0]
-    assert x.shape == (4, 1, 64, 64) and x.dtype == torch.float32 and f.shape == (4, 5)

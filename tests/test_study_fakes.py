@@ -107,9 +107,13 @@ class FakeBackend:
         base = {"mean": 100, "sampled": 200}[representation]
         return {m: base + i for i, m in enumerate(METRICS)}
 
-    def evaluate(self, dataset, represent, metric, seed, settings, overrides=None, classifiers="paper"):
-        x = np.random.default_rng(seed).normal(size=(8, 3))
-        return {f"{metric}.score": float(np.mean(represent(x))), f"{metric}.elapsed_time": 0.001}
+    def evaluate(self, dataset, represent_for, metrics, seeds, settings, overrides=None, classifiers="paper"):
+        out = {}
+        for metric in metrics:
+            x = np.random.default_rng(seeds[metric]).normal(size=(8, 3))
+            out.update({f"{metric}.score": float(np.mean(represent_for(metric, seeds[metric])(x))),
+                        f"{metric}.elapsed_time": 0.001})
+        return out
 
     def resolved_device(self, device):
         return "cpu"

@@ -72,9 +72,11 @@ def test_a_subset_keeps_the_reference_model_nums(tmp_path):
 
 def test_bad_study_params_fail_before_any_work(tmp_path):
     with pytest.raises(ParamsError, match="study.seeds"):
-        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "seeds": [50]})
-    with pytest.raises(ParamsError, match="not in the paper grid"):
-        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "values": {"beta_vae": [3]}, "seeds": [0]})
+        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "seeds": [-1]})
+    with pytest.raises(ParamsError, match="must be positive numbers"):
+        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "values": {"beta_vae": [-3]}, "seeds": [0]})
+    with pytest.raises(ParamsError, match="unknown entries"):
+        _study(tmp_path, {"datasets": ["mnist"], "methods": ["beta_vae"], "seeds": [0]})
 
 
 def _run(**changes):

@@ -68,13 +68,6 @@ class GroundTruthDataset(ABC):
         f = self.sample_factors(n, rng)
         return f, self.observations(f, rng)
 
-    def sample_torch(self, n: int, rng: Rng, device=None):
-        """``sample`` with the images as an (n, C, H, W) float32 torch tensor on ``device``."""
-        from . import to_torch
-
-        factors, images = self.sample(n, rng)
-        return factors, to_torch(images, device)
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r}, source={self.source!r}, factor_sizes={self.factor_sizes})"
 

@@ -20,8 +20,8 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..io import atomic_path
-from ..params import PAPER_GRID
-from .claims import global_lock
+from .. import vocabulary
+from .locks import global_lock
 from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS,
                       metric_column)
 from .grid import Run, Study, model_num
@@ -49,9 +49,11 @@ def order_columns(df: pd.DataFrame) -> pd.DataFrame:
     metric = sorted(c for c in df.columns if c not in BASE_COLUMNS and c not in TAIL_COLUMNS)
     df = df[[*BASE_COLUMNS, *metric, *TAIL_COLUMNS]]
     for c in ("model_num", "value_index", "seed"):
-        df[c] = df[c].astype("int64")
+        # runs outside the paper's grid have no model_num / value_index: a nullable column then
+        df[c] = df[c].astype("int64" if df[c].notna().all() else "Int64")
     df["value"] = df["value"].astype("float64")
-    return df.sort_values(["model_num", "representation"], kind="stable").reset_index(drop=True)
+    return df.sort_values(["model_num", "run_id", "representation"], kind="stable",
+                          na_position="last").reset_index(drop=True)
 
 
 def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
@@ -68,7 +70,7 @@ def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
             "model_num": run.model_num, "dataset": run.dataset, "dataset_source": run.dataset_source,
             "method": run.method, "hyperparameter": run.hyperparameter, "value": run.value,
             "value_index": run.value_index, "seed": run.seed, "representation": rep,
-            "config_hash": run.config_hash, "steps": run.training["steps"],
+            "config_hash": run.config_hash, "run_id": run.run_id, "steps": run.training["steps"],
             "eval_settings": run.evaluation["settings"],
             **{f"train.{k}": _cell(v) for k, v in done["train"].items()},
             **{k: _cell(v) for k, v in record["metrics"].items()},
@@ -118,16 +120,10 @@ def load_results(results_dir: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the reference's records
 
-#: the reference's dataset names (study.md §3) → ours
-DLIB_DATASETS = {
-    "dsprites_full": "dsprites", "color_dsprites": "color_dsprites", "noisy_dsprites": "noisy_dsprites",
-    "scream_dsprites": "scream_dsprites", "smallnorb": "smallnorb", "cars3d": "cars3d", "shapes3d": "shapes3d",
-}
+#: the reference's dataset names (study.md §3) → ours, for the paper's datasets (``vocabulary``)
+DLIB_DATASETS = {vocabulary.DATASETS[name].dlib_name: name for name in vocabulary.paper_datasets()}
 #: the gin binding that holds each method's swept hyperparameter (study.md §0.1)
-DLIB_BINDINGS = {
-    "beta_vae": "vae.beta", "factor_vae": "factor_vae.gamma", "dip_vae_i": "dip_vae.lambda_od",
-    "dip_vae_ii": "dip_vae.lambda_od", "beta_tc_vae": "beta_tc_vae.beta", "annealed_vae": "annealed_vae.c_max",
-}
+DLIB_BINDINGS = {name: vocabulary.METHODS[name].gin_binding for name in vocabulary.paper_methods()}
 DLIB_REPRESENTATIONS = {"@mean_representation": "mean", "@sampled_representation": "sampled"}
 
 
@@ -162,8 +158,6 @@ def load_dlib(path: str | Path) -> pd.DataFrame:
     missing = [c for c in need if c not in raw.columns]
     if missing:
         raise ValueError(f"{path}: not a disentanglement_lib aggregate (missing columns {missing})")
-    from ..models import hyperparameter_name
-
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     seen: set[tuple[int, str, str]] = set()
     for i, rec in enumerate(raw.to_dict(orient="records")):
@@ -190,9 +184,9 @@ def load_dlib(path: str | Path) -> pd.DataFrame:
         metric = gin_literal(rec["evaluation_config.evaluation.name"])
         row = rows.setdefault((num, rep), {
             "model_num": num, "dataset": DLIB_DATASETS[dataset], "dataset_source": "file", "method": method,
-            "hyperparameter": hyperparameter_name(method), "value": value,
-            "value_index": PAPER_GRID[method].index(value), "seed": seed, "representation": rep,
-            "config_hash": None, "eval_settings": "paper", "origin": "disentanglement_lib", "time.eval": 0.0,
+            "hyperparameter": vocabulary.hyperparameter(method), "value": value,
+            "value_index": vocabulary.METHODS[method].paper_values.index(value), "seed": seed, "representation": rep,
+            "config_hash": None, "run_id": f"{num:05d}", "eval_settings": "paper", "origin": "disentanglement_lib", "time.eval": 0.0,
             "steps": (None if _missing(rec.get("train_config.model.training_steps"))
                       else int(gin_literal(rec["train_config.model.training_steps"]))),
         })
