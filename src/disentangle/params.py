@@ -87,6 +87,7 @@ def _one_of(*choices):
 
 
 def _subset_of(choices, *, nonempty=True, unique=True):
+    """``choices``: a collection, read at each check (a vocabulary dict: entries added later count)."""
     def check(v):
         if nonempty and not v:
             return "must not be empty"
@@ -145,9 +146,9 @@ SHARED_SCHEMA: Schema = {
 }
 
 STUDY_SCHEMA: Schema = {
-    "datasets": Field(list, check=_subset_of(tuple(vocabulary.DATASETS)),
+    "datasets": Field(list, check=_subset_of(vocabulary.DATASETS),
                       doc="datasets (vocabulary.DATASETS; one outside the paper's seven gives runs outside its grid)"),
-    "methods": Field(list, check=_subset_of(tuple(vocabulary.METHODS)), doc="methods (vocabulary.METHODS)"),
+    "methods": Field(list, check=_subset_of(vocabulary.METHODS), doc="methods (vocabulary.METHODS)"),
     "values": Field(dict, {}, _values, "per-method values; a method not listed uses its 6 paper values"),
     "seeds": Field(list, check=_seeds, doc="training seeds (model.random_seed)"),
     "training": {
@@ -172,8 +173,8 @@ STUDY_SCHEMA: Schema = {
         "classifiers": Field(str, "paper", _one_of("paper", "modern"),
                              "logistic-regression semantics: paper = scikit-learn 0.20's one-vs-rest fits, as the "
                              "study ran them; modern = today's multinomial fits (study.md §5.1, §5.8)"),
-        "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(tuple(vocabulary.METRIC_CONFIGS))),
-        "sampled_metrics": Field(list, None, _subset_of(tuple(vocabulary.METRIC_CONFIGS)), nullable=True,
+        "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(vocabulary.METRIC_CONFIGS)),
+        "sampled_metrics": Field(list, None, _subset_of(vocabulary.METRIC_CONFIGS), nullable=True,
                                  doc="metric configs for the sampled representation; null = same as 'metrics' "
                                  "(the reference); the paper only uses 'unsupervised' on it"),
         "representations": Field(list, list(vocabulary.REPRESENTATIONS), _subset_of(vocabulary.REPRESENTATIONS)),

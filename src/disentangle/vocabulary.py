@@ -107,6 +107,12 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            ".annealed_vae", sweep_index=5),
 )}
 
+#: the methods each trend claim speaks of (paper.md §4: C2 "β-VAE, β-TCVAE"; C3a adds FactorVAE)
+CLAIM_METHODS: dict[str, tuple[str, ...]] = {
+    "C2": ("beta_vae", "beta_tc_vae"),
+    "C3a": ("beta_vae", "beta_tc_vae", "factor_vae"),
+}
+
 # --------------------------------------------------------------------------- datasets (study.md §0.1, §3)
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
