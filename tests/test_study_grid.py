@@ -184,3 +184,16 @@ def test_classifier_semantics_are_hashed_in_the_evaluation_even_at_the_default()
     old = {"protocol": RUN_PROTOCOL, "settings": base.evaluation["settings"],
            "metrics": sorted(base.evaluation["metrics"])}
     assert stable_hash(old) != base.eval_hash
+
+
+def test_a_study_mixing_paper_and_other_runs_keeps_the_paper_numbers(tmp_path):
+    # beta_vae=3 and seed 50 are outside the paper grid: no model_num, an x- identity, own folders
+    study = _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"],
+                              "values": {"beta_vae": [3, 1]}, "seeds": [50, 0]})
+    runs = study.runs(lambda name, source, root: source)
+    assert [r.run_id for r in runs] == ["00000", "x-dsprites-beta_vae-1.0-s50", "x-dsprites-beta_vae-3.0-s0",
+                                        "x-dsprites-beta_vae-3.0-s50"]
+    assert [r.model_num for r in runs] == [0, None, None, None]
+    assert [r.value_index for r in runs] == [0, 0, None, None]
+    assert runs[0].name == f"00000-{runs[0].train_hash[:8]}"
+    assert len({r.name for r in runs}) == 4 and all(r.name.startswith(r.run_id + "-") for r in runs)

@@ -68,9 +68,8 @@ def _grid(datasets: Sequence[str], methods: Sequence[str],
                 chosen = [(sweep_values.index(v), v) for v in values_per_method[m]]
             for vi, v in chosen:
                 for s in seed_list:
-                    num = model_num(d, m, v, s)
                     rows.append({
-                        "model_num": num, "run_id": f"{num:05d}",
+                        "model_num": model_num(d, m, v, s),
                         "dataset": d, "method": m, "hyperparameter": hp, "value": float(v),
                         "value_index": vi, "seed": int(s),
                     })

@@ -11,10 +11,12 @@ from .. import vocabulary
 #: identity / config columns
 RUN_COLUMNS = (
     "model_num", "dataset", "dataset_source", "method", "hyperparameter", "value",
-    "value_index", "seed", "representation", "config_hash", "run_id",
+    "value_index", "seed", "representation", "config_hash",
 )
-#: ``run_id``: ``<model_num:05d>`` for a run of the paper's grid, ``x-...`` for any other
-#: (``study.grid``; such rows have no ``model_num`` / ``value_index``)
+#: the identity of a run outside the paper's grid (``x-...``, ``study.grid``): a table holding
+#: such runs gets this column after ``RUN_COLUMNS`` (``<model_num:05d>`` on the paper's rows) and
+#: empty ``model_num`` / ``value_index`` on the others; a table of paper runs only is unchanged
+RUN_ID_COLUMN = "run_id"
 
 #: training results (study.md §2.4), prefixed ``train.``
 TRAIN_COLUMNS = (

@@ -22,8 +22,8 @@ import pandas as pd
 from ..io import atomic_path
 from .. import vocabulary
 from .locks import global_lock
-from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS,
-                      metric_column)
+from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, RUN_ID_COLUMN, SETTINGS_COLUMNS, TIME_COLUMNS,
+                      TRAIN_COLUMNS, metric_column)
 from .grid import Run, Study, model_num
 from .killpoints import kill_point
 from .runs import read_json_or_none as read_json
@@ -42,17 +42,24 @@ def _cell(v: Any) -> Any:
 
 
 def order_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Base columns, then metric columns (sorted), then timings and provenance."""
+    """Base columns (with ``run_id`` when runs outside the paper's grid are present), then metric
+    columns (sorted), then timings and provenance."""
     for c in (*BASE_COLUMNS, *TAIL_COLUMNS):
         if c not in df.columns:
             df[c] = None
-    metric = sorted(c for c in df.columns if c not in BASE_COLUMNS and c not in TAIL_COLUMNS)
-    df = df[[*BASE_COLUMNS, *metric, *TAIL_COLUMNS]]
+    identity = []
+    if RUN_ID_COLUMN in df.columns:
+        paper = df["model_num"].notna()
+        df.loc[paper, RUN_ID_COLUMN] = [f"{int(n):05d}" for n in df.loc[paper, "model_num"]]
+        identity = [RUN_ID_COLUMN]
+    base = [*RUN_COLUMNS, *identity, *SETTINGS_COLUMNS, *TRAIN_COLUMNS]
+    metric = sorted(c for c in df.columns if c not in base and c not in TAIL_COLUMNS)
+    df = df[[*base, *metric, *TAIL_COLUMNS]]
     for c in ("model_num", "value_index", "seed"):
         # runs outside the paper's grid have no model_num / value_index: a nullable column then
         df[c] = df[c].astype("int64" if df[c].notna().all() else "Int64")
     df["value"] = df["value"].astype("float64")
-    return df.sort_values(["model_num", "run_id", "representation"], kind="stable",
+    return df.sort_values(["model_num", *identity, "representation"], kind="stable",
                           na_position="last").reset_index(drop=True)
 
 
@@ -70,13 +77,14 @@ def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
             "model_num": run.model_num, "dataset": run.dataset, "dataset_source": run.dataset_source,
             "method": run.method, "hyperparameter": run.hyperparameter, "value": run.value,
             "value_index": run.value_index, "seed": run.seed, "representation": rep,
-            "config_hash": run.config_hash, "run_id": run.run_id, "steps": run.training["steps"],
+            "config_hash": run.config_hash, "steps": run.training["steps"],
             "eval_settings": run.evaluation["settings"],
             **{f"train.{k}": _cell(v) for k, v in done["train"].items()},
             **{k: _cell(v) for k, v in record["metrics"].items()},
             "time.data": done["time"]["data"], "time.train": done["time"]["train"],
             "time.eval": record["eval_time"], "time.bookkeeping": done["time"]["bookkeeping"],
             "origin": "disentangle", "device": done["device"], **done["versions"],
+            **({RUN_ID_COLUMN: run.run_id} if run.model_num is None else {}),
         }
         rows.append(row)
     return rows
@@ -186,7 +194,7 @@ def load_dlib(path: str | Path) -> pd.DataFrame:
             "model_num": num, "dataset": DLIB_DATASETS[dataset], "dataset_source": "file", "method": method,
             "hyperparameter": vocabulary.hyperparameter(method), "value": value,
             "value_index": vocabulary.METHODS[method].paper_values.index(value), "seed": seed, "representation": rep,
-            "config_hash": None, "run_id": f"{num:05d}", "eval_settings": "paper", "origin": "disentanglement_lib", "time.eval": 0.0,
+            "config_hash": None, "eval_settings": "paper", "origin": "disentanglement_lib", "time.eval": 0.0,
             "steps": (None if _missing(rec.get("train_config.model.training_steps"))
                       else int(gin_literal(rec["train_config.model.training_steps"]))),
         })
