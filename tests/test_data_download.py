@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import scipy.io
 
-from disentangle.data import cars3d, download, mpi3d, shapes3d, smallnorb
+from disentangle.data import cars3d, download, dsprites, mpi3d, shapes3d, smallnorb
 from disentangle.data.download import DownloadError, Resource, cli_main, data_root, fetch
 from disentangle.data.formats import write_norb_matrix
 
@@ -128,8 +128,8 @@ def test_download_smallnorb_end_to_end(server, tmp_path, monkeypatch):
         body = (staged / f"{name}.gz").read_bytes()
         server.serve(f"/norb/{name}.gz", body)
         checksums[name] = hashlib.sha256(body).hexdigest()
-    patched = tuple(dataclasses.replace(r, checksum=("sha256", checksums[Path(r.dest).name])) for r in download.DATASETS["smallnorb"])
-    monkeypatch.setitem(download.DATASETS, "smallnorb", patched)
+    patched = tuple(dataclasses.replace(r, checksum=("sha256", checksums[Path(r.dest).name])) for r in download.files()["smallnorb"])
+    monkeypatch.setitem(download.files(), "smallnorb", patched)
     root = tmp_path / "data"
     paths = download.download("smallnorb", root, progress=False, base_url=server.base + "/norb/")
     assert sorted(paths) == sorted(smallnorb.expected_files(root))
@@ -154,8 +154,8 @@ def test_download_cars3d_tarball_end_to_end(server, tmp_path, monkeypatch):
             info.size = len(payload)
             tar.addfile(info, io.BytesIO(payload))
     body = buf.getvalue()
-    (resource,) = download.DATASETS["cars3d"]
-    monkeypatch.setitem(download.DATASETS, "cars3d", (dataclasses.replace(resource, checksum=("md5", hashlib.md5(body).hexdigest())),))
+    (resource,) = download.files()["cars3d"]
+    monkeypatch.setitem(download.files(), "cars3d", (dataclasses.replace(resource, checksum=("md5", hashlib.md5(body).hexdigest())),))
     url = server.serve("/nips2015-analogy-data.tar.gz", body)
     (path,) = download.download("cars3d", tmp_path, progress=False, url_override=url)
     assert path == cars3d.expected_files(tmp_path)[0]
@@ -169,16 +169,16 @@ def test_download_cars3d_tarball_end_to_end(server, tmp_path, monkeypatch):
 def test_registry_matches_the_loaders_and_the_spec(tmp_path):
     for r in download.resources_for("smallnorb"):
         assert r.checksum[0] == "sha256" and r.unpack == "gunzip"
-    assert {tmp_path / r.dest for r in download.DATASETS["smallnorb"]} == set(smallnorb.expected_files(tmp_path))
-    assert [tmp_path / r.dest for r in download.DATASETS["shapes3d"]] == shapes3d.expected_files(tmp_path)
-    assert [tmp_path / r.dest for r in download.DATASETS["cars3d"]] == cars3d.expected_files(tmp_path)
+    assert {tmp_path / r.dest for r in download.files()["smallnorb"]} == set(smallnorb.expected_files(tmp_path))
+    assert [tmp_path / r.dest for r in download.files()["shapes3d"]] == shapes3d.expected_files(tmp_path)
+    assert [tmp_path / r.dest for r in download.files()["cars3d"]] == cars3d.expected_files(tmp_path)
     for v in mpi3d.VARIANTS:
-        assert [tmp_path / r.dest for r in download.DATASETS[f"mpi3d_{v}"]] == mpi3d.expected_files(tmp_path, v)
-    assert download.DATASETS["dsprites"][0].checksum == ("md5", "7da33b31b13a06f4b04a70402ce90c2e")
+        assert [tmp_path / r.dest for r in download.files()[f"mpi3d_{v}"]] == mpi3d.expected_files(tmp_path, v)
+    assert download.files()["dsprites"][0].checksum == ("md5", "7da33b31b13a06f4b04a70402ce90c2e")
     shipped = Path(download.__file__).parent / "assets" / "the_scream.jpg"
-    assert download.DATASETS["scream"][0].checksum == ("sha256", hashlib.sha256(shipped.read_bytes()).hexdigest())
-    assert all(r.checksum for rs in download.DATASETS.values() for r in rs)
-    assert [r.dest for r in download.resources_for("scream_dsprites")] == ["dsprites/" + download._DSPRITES_FILE, "scream/scream.jpg"]
+    assert download.files()["scream"][0].checksum == ("sha256", hashlib.sha256(shipped.read_bytes()).hexdigest())
+    assert all(r.checksum for rs in download.files().values() for r in rs)
+    assert [r.dest for r in download.resources_for("scream_dsprites")] == [dsprites.REAL_FILE.as_posix(), "scream/scream.jpg"]
     with pytest.raises(KeyError, match="unknown dataset"):
         download.resources_for("mnist")
     with pytest.raises(ValueError, match="base_url"):
@@ -195,8 +195,8 @@ def test_data_root_precedence(tmp_path, monkeypatch):
 
 def test_cli(server, tmp_path, monkeypatch, capsys):
     body = b"fake h5 bytes"
-    (resource,) = download.DATASETS["shapes3d"]
-    monkeypatch.setitem(download.DATASETS, "shapes3d", (dataclasses.replace(resource, checksum=("sha256", hashlib.sha256(body).hexdigest())),))
+    (resource,) = download.files()["shapes3d"]
+    monkeypatch.setitem(download.files(), "shapes3d", (dataclasses.replace(resource, checksum=("sha256", hashlib.sha256(body).hexdigest())),))
     server.serve("/mirror/3dshapes.h5", body)
     args = ["download", "shapes3d", "--root", str(tmp_path), "--base-url", server.base + "/mirror", "--no-progress"]
     assert cli_main(args) == 0
@@ -216,7 +216,7 @@ def test_a_failed_download_leaves_no_empty_folders(server, tmp_path):
 
 
 def test_scream_download_is_checksummed(server, tmp_path):
-    resource = download.DATASETS["scream"][0]
+    resource = download.files()["scream"][0]
     reference = (Path(download.__file__).parent / "assets" / "the_scream.jpg").read_bytes()
     other = server.serve("/other.jpg", reference[:-1] + b"\x00")  # one byte differs
     with pytest.raises(DownloadError, match="sha256 checksum mismatch"):

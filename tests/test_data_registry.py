@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import disentangle.data as data
+from disentangle import vocabulary
 from disentangle.data import dsprites
 
 
@@ -15,10 +16,10 @@ def root(tmp_path, monkeypatch):
 
 
 def test_names_and_study_order():
-    assert data.STUDY_DATASETS == (
+    assert vocabulary.paper_datasets() == (
         "dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites", "smallnorb", "cars3d", "shapes3d",
     )
-    assert set(data.DATASET_NAMES) == set(data.STUDY_DATASETS) | {"mpi3d_toy", "mpi3d_realistic", "mpi3d_real"}
+    assert set(data.DATASET_NAMES) == set(vocabulary.paper_datasets()) | {"mpi3d_toy", "mpi3d_realistic", "mpi3d_real"}
 
 
 def test_data_root_precedence(tmp_path, monkeypatch):
@@ -68,12 +69,3 @@ def test_auto_prefers_the_real_file(root, monkeypatch):
     monkeypatch.setattr(dsprites, "_file_sprites", lambda p: FakeFile())
     ds = data.get_dataset("color_dsprites")
     assert ds.source == "file" and ds.label == "color_dsprites"
-
-
-def test_torch_batches(root):
-    torch = pytest.importorskip("torch")
-    ds = data.get_dataset("dsprites", source="procedural")
-    batches = list(data.torch_batches(ds, 4, np.random.default_rng(0), device="cpu", num_batches=2))
-    assert len(batches) == 2
-    f, x = batches[0]
-    assert x.shape == (4, 1, 64, 64) and x.dtype == torch.float32 and f.shape == (4, 5)

@@ -8,7 +8,7 @@ from disentangle.data.base import GroundTruthDataset
 from disentangle.data.toy import IdentityObservations
 from disentangle.metrics import (beta_vae_score, downstream, evaluate, factor_vae_metric,
                                  reference_evaluation_seeds, sample_efficiency)
-from disentangle.study.columns import METRIC_CONFIGS
+from disentangle.vocabulary import paper_metric_configs
 
 identity = lambda x: np.asarray(x, np.float64)
 zeros = lambda x: np.zeros_like(x, np.float64)
@@ -96,7 +96,7 @@ def test_reference_evaluation_seeds_match_the_study_table():
     assert reference_evaluation_seeds("mean")["unsupervised"] == 2774094101
     assert reference_evaluation_seeds("sampled")["dci"] == 1879422756
     assert reference_evaluation_seeds("sampled")["unsupervised"] == 2051556033
-    assert list(reference_evaluation_seeds("mean")) == list(METRIC_CONFIGS)
+    assert list(reference_evaluation_seeds("mean")) == list(paper_metric_configs())
     with pytest.raises(ValueError, match="representation"):
         reference_evaluation_seeds("median")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from disentangle import params
+from disentangle import params, vocabulary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,8 +22,8 @@ def test_shipped_params_validate(name):
 
 def test_paper_params_are_the_full_study():
     s = params.load(ROOT / "params" / "paper.yaml").study
-    assert s["datasets"] == list(params.STUDY_DATASETS)
-    assert s["methods"] == list(params.PAPER_GRID)
+    assert s["datasets"] == list(vocabulary.paper_datasets())
+    assert s["methods"] == list(vocabulary.paper_grid())
     assert s["values"] == {} and len(s["seeds"]) == 50 and s["training"]["steps"] == 300_000
 
 
@@ -87,13 +87,18 @@ def test_bad_choice(tmp_project):
         tmp_project(lambda d: d["study"]["evaluation"].update(classifiers="multinomial")))
 
 
-def test_value_not_in_paper_grid(tmp_project):
-    msg = _error(tmp_project(lambda d: d["study"].update(values={"beta_vae": [3]})))
-    assert "study.values: beta_vae: values [3] are not in the paper grid" in msg
+def test_values_outside_the_paper_grid_must_be_positive_numbers(tmp_project):
+    # a value outside the paper grid is an extension run (study.grid); zero, negatives and text are not values
+    params.load(tmp_project(lambda d: d["study"].update(values={"beta_vae": [3, 1]})))
+    msg = _error(tmp_project(lambda d: d["study"].update(values={"beta_vae": [0, -2, "x"]})))
+    assert "study.values: beta_vae: values [0, -2, 'x'] must be positive numbers" in msg
+    assert "must not repeat values" in _error(tmp_project(lambda d: d["study"].update(values={"beta_vae": [4, 4.0]})))
 
 
-def test_seed_outside_reference_range(tmp_project):
-    assert "study.seeds: must be distinct integers in 0..49" in _error(tmp_project(lambda d: d["study"].update(seeds=[50])))
+def test_seeds_must_be_distinct_non_negative_integers(tmp_project):
+    params.load(tmp_project(lambda d: d["study"].update(seeds=[50, 0])))  # seed 50: a run outside the paper grid
+    assert "study.seeds: must be distinct integers >= 0" in _error(tmp_project(lambda d: d["study"].update(seeds=[-1])))
+    assert "study.seeds: must be distinct integers >= 0" in _error(tmp_project(lambda d: d["study"].update(seeds=[1, 1])))
 
 
 def test_missing_required_key(tmp_project):

@@ -1,4 +1,4 @@
-"""Executors and claims (study/executors.py, study/claims.py): local processes,
+"""Executors and claims (study/executors.py, study/locks.py): local processes,
 two independent workers on one results folder, Slurm through submitit's local
 executors, stale-claim recovery."""
 
@@ -14,7 +14,7 @@ import pytest
 import submitit
 
 from disentangle.study import run_study
-from disentangle.study import claims
+from disentangle.study import locks
 from disentangle.study.executors import slurm_parameters, submit_slurm, task_chunks, work_units
 from disentangle.study.grid import Study
 from test_study_fakes import FakeBackend, train_calls, write_params
@@ -62,10 +62,10 @@ def test_a_stale_claim_of_a_dead_process_is_taken_over(tmp_path):
     dead.wait()
     run_dir.mkdir(parents=True)
     (run_dir / "claim").write_text(json.dumps({"pid": dead.pid, "host": socket.gethostname(), "time": 0}))
-    assert claims.is_stale(run_dir)
-    assert claims.try_claim(run_dir, tmp_path)
-    assert claims.claim_owner(run_dir)["pid"] == os.getpid()
-    claims.release(run_dir)
+    assert locks.is_stale(run_dir)
+    assert locks.try_claim(run_dir, tmp_path)
+    assert locks.claim_owner(run_dir)["pid"] == os.getpid()
+    locks.release(run_dir)
     assert not (run_dir / "claim").exists()
 
 
@@ -73,8 +73,8 @@ def test_a_live_claim_is_respected(tmp_path):
     run_dir = tmp_path / "runs" / "00000-x"
     run_dir.mkdir(parents=True)
     (run_dir / "claim").write_text(json.dumps({"pid": os.getppid(), "host": socket.gethostname(), "time": 0}))
-    assert not claims.is_stale(run_dir) and not claims.try_claim(run_dir, tmp_path)
-    claims.release(run_dir)  # not ours: left alone
+    assert not locks.is_stale(run_dir) and not locks.try_claim(run_dir, tmp_path)
+    locks.release(run_dir)  # not ours: left alone
     assert (run_dir / "claim").exists()
 
 
@@ -82,10 +82,10 @@ def test_a_claim_from_another_host_is_stale_only_without_heartbeat(tmp_path):
     run_dir = tmp_path / "r"
     run_dir.mkdir()
     (run_dir / "claim").write_text(json.dumps({"pid": 1, "host": "elsewhere", "time": 0}))
-    assert not claims.is_stale(run_dir)
-    old = time.time() - claims.STALE_AFTER_S - 1
+    assert not locks.is_stale(run_dir)
+    old = time.time() - locks.STALE_AFTER_S - 1
     os.utime(run_dir / "claim", (old, old))
-    assert claims.is_stale(run_dir)
+    assert locks.is_stale(run_dir)
 
 
 def test_slurm_parameters_come_from_the_params_file(tmp_path):
@@ -125,6 +125,6 @@ def test_slurm_job_array_with_submitit_local_executor(tmp_path, importable_fakes
     jobs = submit_slurm(study, study.runs(FakeBackend().resolve_source), FakeBackend(), ex)
     assert len(jobs) == 2
     outcomes = [job.result() for job in jobs]
-    assert sorted(n for o in outcomes for n in o) == sorted(dirs)
+    assert sorted(n for o in outcomes for n in o) == sorted(f"{n:05d}" for n in dirs)  # keyed by run_id
     assert all(state == "done" for o in outcomes for state in o.values())
     assert all(train_calls(d) == [0] for d in dirs.values())

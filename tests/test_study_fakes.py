@@ -21,7 +21,8 @@ import yaml
 
 from disentangle.io import (DamagedFileError, atomic_path, atomic_write_bytes, atomic_write_json,
                             atomic_write_text, read_json)
-from disentangle.params import PAPER_GRID, load
+from disentangle.params import load
+from disentangle.vocabulary import paper_grid
 from disentangle.study.killpoints import kill_point
 
 METRICS = ("mig", "sap_score")
@@ -107,9 +108,13 @@ class FakeBackend:
         base = {"mean": 100, "sampled": 200}[representation]
         return {m: base + i for i, m in enumerate(METRICS)}
 
-    def evaluate(self, dataset, represent, metric, seed, settings, overrides=None, classifiers="paper"):
-        x = np.random.default_rng(seed).normal(size=(8, 3))
-        return {f"{metric}.score": float(np.mean(represent(x))), f"{metric}.elapsed_time": 0.001}
+    def evaluate(self, dataset, represent_for, metrics, seeds, settings, overrides=None, classifiers="paper"):
+        out = {}
+        for metric in metrics:
+            x = np.random.default_rng(seeds[metric]).normal(size=(8, 3))
+            out.update({f"{metric}.score": float(np.mean(represent_for(metric, seeds[metric])(x))),
+                        f"{metric}.elapsed_time": 0.001})
+        return out
 
     def resolved_device(self, device):
         return "cpu"
@@ -130,7 +135,7 @@ def write_params(folder: Path, *, results_dir: Path | None = None, methods=("bet
     (folder / "_config.yml").write_text("title: test\n")
     study = {
         "datasets": ["dsprites"], "methods": list(methods),
-        "values": values if values is not None else {m: [PAPER_GRID[m][0]] for m in methods},
+        "values": values if values is not None else {m: [paper_grid()[m][0]] for m in methods},
         "seeds": list(seeds),
         "training": {"steps": steps, "checkpoint_every": checkpoint_every, "log_every": 1,
                      "eval_batches": eval_batches, "models_per_batch": models_per_batch},

@@ -1,4 +1,4 @@
-"""Fault injection for studies (study/runs.py, api.py, claims.py, executors.py, cli.py):
+"""Fault injection for studies (study/runs.py, api.py, locks.py, executors.py, cli.py):
 one bad file never blocks a study, every failure is visible, every error names its file.
 
 Each test damages or interrupts a small fake study the way a user or a cluster
@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from disentangle.__main__ import main
-from disentangle.study import claims, run_study, study_status
+from disentangle.study import locks, run_study, study_status
 from disentangle.study import api as study_api
 from disentangle.study.api import execute_study, training_progress
 from disentangle.study.grid import Study
@@ -188,10 +188,10 @@ def test_a_claim_without_heartbeat_is_stale_even_if_its_pid_lives_again(tmp_path
     dirs[0].mkdir(parents=True)
     claim = dirs[0] / "claim"
     claim.write_text(json.dumps({"pid": 1, "host": socket.gethostname(), "time": 0}))
-    assert not claims.is_stale(dirs[0])  # fresh heartbeat: respected
+    assert not locks.is_stale(dirs[0])  # fresh heartbeat: respected
     old = time.time() - 2 * 86400
     os.utime(claim, (old, old))
-    assert claims.is_stale(dirs[0])
+    assert locks.is_stale(dirs[0])
     assert study_status(params, backend=FakeBackend()).counts["running"] == 0
     assert execute_study(params, progress=False, backend=FakeBackend()).ok
     assert train_calls(dirs[0]) == [0] and not claim.exists()
@@ -209,7 +209,7 @@ def _live(pid: int) -> bool:
 
 
 def _claim_pids(dirs):
-    return {claims.claim_owner(d)["pid"] for d in dirs.values() if claims.claim_owner(d)}
+    return {locks.claim_owner(d)["pid"] for d in dirs.values() if locks.claim_owner(d)}
 
 
 def _wait_for(condition, timeout=60.0):

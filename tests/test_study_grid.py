@@ -3,7 +3,8 @@
 import pytest
 import yaml
 
-from disentangle.params import PAPER_GRID, STUDY_DATASETS, ParamsError, load
+from disentangle.params import ParamsError, load
+from disentangle.vocabulary import paper_datasets, paper_grid
 from disentangle.study.grid import Study, grid_point, make_run, model_num
 
 TRAINING = {"steps": 300_000, "batch_size": 64, "latent_dim": 10, "encoder_kernel": 2,
@@ -17,7 +18,8 @@ def test_model_num_matches_the_reference_sweep():
     assert model_num("dsprites", "beta_vae", 1, 0) == 0
     assert model_num("color_dsprites", "beta_vae", 1, 0) == 1800
     # method chain order beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae, annealed_vae
-    starts = [model_num("dsprites", m, PAPER_GRID[m][0], 0) for m in PAPER_GRID]
+    grid = paper_grid()
+    starts = [model_num("dsprites", m, grid[m][0], 0) for m in grid]
     assert starts == [0, 300, 600, 900, 1200, 1500]
     assert model_num("dsprites", "beta_vae", 16, 49) == 299
     assert model_num("shapes3d", "annealed_vae", 100, 49) == 12_599
@@ -25,7 +27,8 @@ def test_model_num_matches_the_reference_sweep():
 
 
 def test_grid_point_inverts_model_num_over_the_whole_grid():
-    nums = [model_num(d, m, v, s) for d in STUDY_DATASETS for m in PAPER_GRID for v in PAPER_GRID[m] for s in range(50)]
+    grid = paper_grid()
+    nums = [model_num(d, m, v, s) for d in paper_datasets() for m in grid for v in grid[m] for s in range(50)]
     assert nums == list(range(12_600))
     for n in (0, 1, 299, 1800, 7777, 12_599):
         assert model_num(*grid_point(n)) == n
@@ -72,9 +75,11 @@ def test_a_subset_keeps_the_reference_model_nums(tmp_path):
 
 def test_bad_study_params_fail_before_any_work(tmp_path):
     with pytest.raises(ParamsError, match="study.seeds"):
-        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "seeds": [50]})
-    with pytest.raises(ParamsError, match="not in the paper grid"):
-        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "values": {"beta_vae": [3]}, "seeds": [0]})
+        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "seeds": [-1]})
+    with pytest.raises(ParamsError, match="must be positive numbers"):
+        _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"], "values": {"beta_vae": [-3]}, "seeds": [0]})
+    with pytest.raises(ParamsError, match="unknown entries"):
+        _study(tmp_path, {"datasets": ["mnist"], "methods": ["beta_vae"], "seeds": [0]})
 
 
 def _run(**changes):
@@ -182,3 +187,16 @@ def test_classifier_semantics_are_hashed_in_the_evaluation_even_at_the_default()
     old = {"protocol": RUN_PROTOCOL, "settings": base.evaluation["settings"],
            "metrics": sorted(base.evaluation["metrics"])}
     assert stable_hash(old) != base.eval_hash
+
+
+def test_a_study_mixing_paper_and_other_runs_keeps_the_paper_numbers(tmp_path):
+    # beta_vae=3 and seed 50 are outside the paper grid: no model_num, an x- identity, own folders
+    study = _study(tmp_path, {"datasets": ["dsprites"], "methods": ["beta_vae"],
+                              "values": {"beta_vae": [3, 1]}, "seeds": [50, 0]})
+    runs = study.runs(lambda name, source, root: source)
+    assert [r.run_id for r in runs] == ["00000", "x-dsprites-beta_vae-1.0-s50", "x-dsprites-beta_vae-3.0-s0",
+                                        "x-dsprites-beta_vae-3.0-s50"]
+    assert [r.model_num for r in runs] == [0, None, None, None]
+    assert [r.value_index for r in runs] == [0, 0, None, None]
+    assert runs[0].name == f"00000-{runs[0].train_hash[:8]}"
+    assert len({r.name for r in runs}) == 4 and all(r.name.startswith(r.run_id + "-") for r in runs)

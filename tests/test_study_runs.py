@@ -150,7 +150,7 @@ def test_cli_status_aggregate_and_bad_params(tmp_path, capsys):
     assert cli_main(["status", str(params)]) == 0
     assert "4 runs: 4 done" in capsys.readouterr().out
     bad = tmp_path / "bad.yaml"
-    bad.write_text(params.read_text().replace("seeds:\n  - 0", "seeds:\n  - 77"))
+    bad.write_text(params.read_text().replace("seeds:\n  - 0", "seeds:\n  - -1"))
     assert cli_main(["run", str(bad)]) == 2
     assert "study.seeds" in capsys.readouterr().err
 

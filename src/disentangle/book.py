@@ -30,6 +30,7 @@ from pathlib import Path
 import yaml
 
 from . import params as params_mod
+from . import vocabulary
 from .io import atomic_write_json
 
 BUILD = "_build"
@@ -305,7 +306,7 @@ def training_deviations(p: params_mod.Params) -> list[str]:
 def scale_note(p: params_mod.Params) -> str:
     """The intro's statement of the scale this book was built at (from the params file)."""
     s, t, e = p.study, p.study["training"], p.study["evaluation"]
-    counts = [len(s["values"].get(m) or params_mod.PAPER_GRID[m]) for m in s["methods"]]
+    counts = [len(s["values"].get(m) or vocabulary.paper_grid()[m]) for m in s["methods"]]
     n_models = len(s["datasets"]) * sum(counts) * len(s["seeds"])
     source = p.shared["data_source"]
     deviations = training_deviations(p)

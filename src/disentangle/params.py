@@ -27,6 +27,7 @@ from __future__ import annotations
 import ast
 import copy
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,26 +35,8 @@ from typing import Any, Callable
 
 import yaml
 
-#: methods in the reference sweep's order (study.md §0.1) and their swept values
-PAPER_GRID: dict[str, tuple[float, ...]] = {
-    "beta_vae": (1, 2, 4, 6, 8, 16),
-    "factor_vae": (10, 20, 30, 40, 50, 100),
-    "dip_vae_i": (1, 2, 5, 10, 20, 50),
-    "dip_vae_ii": (1, 2, 5, 10, 20, 50),
-    "beta_tc_vae": (1, 2, 4, 6, 8, 10),
-    "annealed_vae": (5, 10, 25, 50, 75, 100),
-}
-#: datasets in the reference sweep's order (study.md §0.1)
-STUDY_DATASETS = (
-    "dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites",
-    "smallnorb", "cars3d", "shapes3d",
-)
-METRIC_CONFIGS = (
-    "beta_vae_sklearn", "dci", "downstream_task_boosted_trees",
-    "downstream_task_logistic_regression", "factor_vae_metric", "mig",
-    "modularity_explicitness", "sap_score", "unsupervised",
-)
-NUM_PAPER_SEEDS = 50
+from . import vocabulary
+
 
 
 class ParamsError(ValueError):
@@ -98,6 +81,7 @@ def _one_of(*choices):
 
 
 def _subset_of(choices, *, nonempty=True, unique=True):
+    """``choices``: a collection, read at each check (a vocabulary dict: entries added later count)."""
     def check(v):
         if nonempty and not v:
             return "must not be empty"
@@ -116,58 +100,33 @@ def _seeds(v):
         return "must not be empty"
     if any(not isinstance(s, int) or isinstance(s, bool) for s in v):
         return "must be a list of integers"
-    if any(s < 0 or s >= NUM_PAPER_SEEDS for s in v) or len(set(v)) != len(v):
-        return f"must be distinct integers in 0..{NUM_PAPER_SEEDS - 1} (keeps the reference's model_num)"
+    if any(s < 0 for s in v) or len(set(v)) != len(v):
+        return (f"must be distinct integers >= 0 (0..{vocabulary.PAPER_SEEDS - 1} keep the reference's model_num; "
+                f"larger seeds are runs outside the paper's grid)")
     return None
 
 
 def _values(v):
+    """Per-method values: the paper's or any other positive number (a run outside the paper's
+    grid, ``study.grid``); a method without paper values must list its values."""
     if not isinstance(v, dict):
         return "must be a mapping method -> list of hyperparameter values"
     for method, vals in v.items():
-        if method not in PAPER_GRID:
-            return f"unknown method {method!r}; allowed: {list(PAPER_GRID)}"
+        if method not in vocabulary.METHODS:
+            return f"unknown method {method!r}; allowed: {list(vocabulary.METHODS)}"
         if not isinstance(vals, list) or not vals:
             return f"{method}: must be a non-empty list"
-        bad = [x for x in vals if x not in PAPER_GRID[method]]
+        bad = [x for x in vals if isinstance(x, bool) or not isinstance(x, (int, float))
+               or not math.isfinite(x) or x <= 0]
         if bad:
-            return f"{method}: values {bad} are not in the paper grid {list(PAPER_GRID[method])}"
+            return f"{method}: values {bad} must be positive numbers (the paper's: {list(vocabulary.paper_grid().get(method, ()))})"
+        if len({float(x) for x in vals}) != len(vals):
+            return f"{method}: must not repeat values"
     return None
-
-
-#: sample-size settings of each metric config that a params file may override
-#: (numbers only; see ``metrics.evaluate.SETTINGS``)
-OVERRIDABLE: dict[str, tuple[str, ...]] = {
-    "beta_vae_sklearn": ("batch_size", "num_train", "num_eval"),
-    "dci": ("num_train", "num_test", "batch_size"),
-    "downstream_task_boosted_trees": ("num_train", "num_test", "batch_size"),
-    "downstream_task_logistic_regression": ("num_train", "num_test", "batch_size"),
-    "factor_vae_metric": ("batch_size", "num_train", "num_eval", "num_variance_estimate"),
-    "mig": ("num_train", "batch_size", "num_bins"),
-    "modularity_explicitness": ("num_train", "num_test", "batch_size", "num_bins"),
-    "sap_score": ("num_train", "num_test", "batch_size"),
-    "unsupervised": ("num_train", "batch_size", "num_bins"),
-}
-
-
-def _positive_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool) and v >= 1
 
 
 def _overrides(v):
-    for metric, changes in v.items():
-        if metric not in OVERRIDABLE:
-            return f"unknown metric config {metric!r}; allowed: {list(OVERRIDABLE)}"
-        if not isinstance(changes, dict):
-            return f"{metric}: must be a mapping setting -> number"
-        for key, value in changes.items():
-            if key not in OVERRIDABLE[metric]:
-                return f"{metric}.{key}: not an overridable setting; allowed: {list(OVERRIDABLE[metric])}"
-            many = metric.startswith("downstream") and key == "num_train"
-            ok = (isinstance(value, list) and value and all(map(_positive_int, value))) if many else _positive_int(value)
-            if not ok:
-                return f"{metric}.{key}: must be {'a list of ' if many else 'a '}positive integer{'s' if many else ''}, got {value!r}"
-    return None
+    return vocabulary.check_overrides(v)
 
 
 SHARED_SCHEMA: Schema = {
@@ -181,9 +140,10 @@ SHARED_SCHEMA: Schema = {
 }
 
 STUDY_SCHEMA: Schema = {
-    "datasets": Field(list, check=_subset_of(STUDY_DATASETS), doc="datasets (reference order kept)"),
-    "methods": Field(list, check=_subset_of(tuple(PAPER_GRID)), doc="methods"),
-    "values": Field(dict, {}, _values, "per-method subset of the paper grid; a method not listed uses all 6"),
+    "datasets": Field(list, check=_subset_of(vocabulary.DATASETS),
+                      doc="datasets (vocabulary.DATASETS; one outside the paper's seven gives runs outside its grid)"),
+    "methods": Field(list, check=_subset_of(vocabulary.METHODS), doc="methods (vocabulary.METHODS)"),
+    "values": Field(dict, {}, _values, "per-method values; a method not listed uses its 6 paper values"),
     "seeds": Field(list, check=_seeds, doc="training seeds (model.random_seed)"),
     "training": {
         "steps": Field(int, 300_000, _range(1), "global steps (study.md §2.4)"),
@@ -207,11 +167,11 @@ STUDY_SCHEMA: Schema = {
         "classifiers": Field(str, "paper", _one_of("paper", "modern"),
                              "logistic-regression semantics: paper = scikit-learn 0.20's one-vs-rest fits, as the "
                              "study ran them; modern = today's multinomial fits (study.md §5.1, §5.8)"),
-        "metrics": Field(list, list(METRIC_CONFIGS), _subset_of(METRIC_CONFIGS)),
-        "sampled_metrics": Field(list, None, _subset_of(METRIC_CONFIGS), nullable=True,
+        "metrics": Field(list, list(vocabulary.paper_metric_configs()), _subset_of(vocabulary.METRIC_CONFIGS)),
+        "sampled_metrics": Field(list, None, _subset_of(vocabulary.METRIC_CONFIGS), nullable=True,
                                  doc="metric configs for the sampled representation; null = same as 'metrics' "
                                  "(the reference); the paper only uses 'unsupervised' on it"),
-        "representations": Field(list, ["mean", "sampled"], _subset_of(("mean", "sampled"))),
+        "representations": Field(list, list(vocabulary.REPRESENTATIONS), _subset_of(vocabulary.REPRESENTATIONS)),
         "overrides": Field(dict, {}, _overrides, "per-metric sample sizes replacing the settings' numbers"),
     },
     "executor": {
@@ -486,6 +446,10 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Params:
             if method not in study["methods"]:
                 errors.append(f"study.values.{method}: values given for a method not in study.methods "
                               f"{study['methods']}; add it there or remove these values")
+        for method in study["methods"]:
+            if method not in study["values"] and not vocabulary.METHODS[method].paper_values:
+                errors.append(f"study.values.{method}: missing; {method} has no paper values, list the values "
+                              f"to train (positive numbers)")
     if raw.get("chapters") and root is None:
         errors.append("chapters: no book project (_config.yml and _toc.yml) above the file or the working "
                       "directory to check them against; run from the project folder")

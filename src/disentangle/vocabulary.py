@@ -33,6 +33,9 @@ class Method:
     hyperparameter: str  #: the hyperparameter the study sweeps
     paper_values: tuple[float, ...]  #: the swept values, in sweep order (``value_index``)
     gin_binding: str  #: the reference's gin binding of the swept hyperparameter (study.md §0.1)
+    #: the module holding the model class (the class whose ``name`` is this method's):
+    #: ``.x`` is ``disentangle.models.x``; an absolute name is any importable module
+    module: str
     sweep_index: int | None = None  #: position in the reference's sweep; None: not in the paper
 
 
@@ -48,6 +51,7 @@ class Dataset:
     dlib_name: str | None = None  #: the reference's name, when it differs or exists (study.md §3)
     procedural: bool = False  #: has an offline procedural stand-in (datasets.md §2)
     dsprites_variant: bool = False  #: one of "the dSprites variants" (paper.md §3(d), claim C11)
+    variant: str | None = None  #: the module's ``variant`` keyword (``mpi3d``: toy | realistic | real)
 
 
 @dataclass(frozen=True)
@@ -90,14 +94,24 @@ SCORE_ORDER = ("BetaVAE", "FactorVAE", "MIG", "DCI", "Modularity", "SAP",
 # --------------------------------------------------------------------------- methods (study.md §0.1, §1)
 
 METHODS: dict[str, Method] = {m.name: m for m in (
-    Method("beta_vae", "β-VAE", "beta", (1, 2, 4, 6, 8, 16), "vae.beta", sweep_index=0),
-    Method("factor_vae", "FactorVAE", "gamma", (10, 20, 30, 40, 50, 100), "factor_vae.gamma", sweep_index=1),
-    Method("dip_vae_i", "DIP-VAE-I", "lambda_od", (1, 2, 5, 10, 20, 50), "dip_vae.lambda_od", sweep_index=2),
-    Method("dip_vae_ii", "DIP-VAE-II", "lambda_od", (1, 2, 5, 10, 20, 50), "dip_vae.lambda_od", sweep_index=3),
-    Method("beta_tc_vae", "β-TCVAE", "beta", (1, 2, 4, 6, 8, 10), "beta_tc_vae.beta", sweep_index=4),
+    Method("beta_vae", "β-VAE", "beta", (1, 2, 4, 6, 8, 16), "vae.beta", ".beta_vae", sweep_index=0),
+    Method("factor_vae", "FactorVAE", "gamma", (10, 20, 30, 40, 50, 100), "factor_vae.gamma", ".factor_vae",
+           sweep_index=1),
+    Method("dip_vae_i", "DIP-VAE-I", "lambda_od", (1, 2, 5, 10, 20, 50), "dip_vae.lambda_od", ".dip_vae",
+           sweep_index=2),
+    Method("dip_vae_ii", "DIP-VAE-II", "lambda_od", (1, 2, 5, 10, 20, 50), "dip_vae.lambda_od", ".dip_vae",
+           sweep_index=3),
+    Method("beta_tc_vae", "β-TCVAE", "beta", (1, 2, 4, 6, 8, 10), "beta_tc_vae.beta", ".beta_tc_vae",
+           sweep_index=4),
     Method("annealed_vae", "AnnealedVAE", "c_max", (5, 10, 25, 50, 75, 100), "annealed_vae.c_max",
-           sweep_index=5),
+           ".annealed_vae", sweep_index=5),
 )}
+
+#: the methods each trend claim speaks of (paper.md §4: C2 "β-VAE, β-TCVAE"; C3a adds FactorVAE)
+CLAIM_METHODS: dict[str, tuple[str, ...]] = {
+    "C2": ("beta_vae", "beta_tc_vae"),
+    "C3a": ("beta_vae", "beta_tc_vae", "factor_vae"),
+}
 
 # --------------------------------------------------------------------------- datasets (study.md §0.1, §3)
 
@@ -114,9 +128,9 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("cars3d", "Cars3D", 3, "cars3d", sweep_index=5, dlib_name="cars3d"),
     Dataset("shapes3d", "Shapes3D", 6, "shapes3d", sweep_index=6, dlib_name="shapes3d", procedural=True),
     # present in the reference's code, not in the study (study.md §3.8)
-    Dataset("mpi3d_toy", "MPI3D-toy", 7, "mpi3d", dlib_name="mpi3d_toy"),
-    Dataset("mpi3d_realistic", "MPI3D-realistic", 7, "mpi3d", dlib_name="mpi3d_realistic"),
-    Dataset("mpi3d_real", "MPI3D-real", 7, "mpi3d", dlib_name="mpi3d_real"),
+    Dataset("mpi3d_toy", "MPI3D-toy", 7, "mpi3d", dlib_name="mpi3d_toy", variant="toy"),
+    Dataset("mpi3d_realistic", "MPI3D-realistic", 7, "mpi3d", dlib_name="mpi3d_realistic", variant="realistic"),
+    Dataset("mpi3d_real", "MPI3D-real", 7, "mpi3d", dlib_name="mpi3d_real", variant="real"),
 )}
 
 # --------------------------------------------------------------------------- metric configs (study.md §5, §7.2)
@@ -202,6 +216,16 @@ def _in_sweep_order(entries: Iterable[Method | Dataset]) -> tuple[str, ...]:
 def paper_grid() -> dict[str, tuple[float, ...]]:
     """method -> the paper's swept values, in sweep order (study.md §0.1)."""
     return {m: METHODS[m].paper_values for m in paper_methods()}
+
+
+def paper_metric_configs() -> tuple[str, ...]:
+    """The study's metric configs in the reference's (sorted) order (study.md §5)."""
+    return tuple(sorted(METRIC_CONFIGS))
+
+
+def hyperparameter(method: str) -> str:
+    """The hyperparameter the study sweeps for ``method`` (study.md §0.1)."""
+    return lookup("method", method).hyperparameter
 
 
 def dsprites_variants() -> tuple[str, ...]:

@@ -23,6 +23,7 @@ with warnings.catch_warnings():  # tqdm.auto (the trainer's progress bar) warns 
     import tqdm.auto  # noqa: F401
 
 from .. import study as study_api  # noqa: E402
+from .. import vocabulary  # noqa: E402
 from . import plots  # noqa: E402
 from .claims import scale_note  # noqa: E402
 from .paper_values import DATASET_LABELS, METHOD_LABELS, METHODS  # noqa: E402
@@ -158,14 +159,12 @@ def focus(df: pd.DataFrame, column: str, preferred: str = "") -> str:
 def grid_table(params_file: str | Path) -> pd.DataFrame:
     """The study grid of a params file: one row per (dataset, method) with its
     hyperparameter, values, seeds and number of runs, plus a total row."""
-    from ..models import hyperparameter_name
-
     study = study_api.Study.from_params(params_file)
     grid = pd.DataFrame(study.grid(), columns=["dataset", "method", "value", "seed"])
     rows = []
     for (dataset, method), g in grid.groupby(["dataset", "method"], sort=False):
         rows.append({"dataset": DATASET_LABELS.get(dataset, dataset), "method": METHOD_LABELS.get(method, method),
-                     "hyperparameter": hyperparameter_name(method),
+                     "hyperparameter": vocabulary.hyperparameter(method),
                      "values": ", ".join(f"{v:g}" for v in sorted(g["value"].unique())),
                      "seeds": ", ".join(str(s) for s in sorted(g["seed"].unique())), "runs": len(g)})
     total = {"dataset": "total", "method": "", "hyperparameter": "", "values": "", "seeds": "", "runs": len(grid)}
@@ -289,9 +288,7 @@ def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:
 
 def run_label(row) -> str:
     """e.g. ``"β-VAE, beta = 16, seed 0"``."""
-    from ..models import hyperparameter_name
-
-    hp = hyperparameter_name(row["method"]).split(".")[-1]
+    hp = vocabulary.hyperparameter(row["method"]).split(".")[-1]
     return f"{METHOD_LABELS.get(row['method'], row['method'])}, {hp} = {row['value']:g}, seed {row['seed']}"
 
 

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..study.columns import DOWNSTREAM, SCORES, UNSUPERVISED
+from ..vocabulary import CLAIM_METHODS
 from . import correlation, downstream, selection, total_correlation, transfer, variance
 from .bootstrap import BootstrapCI, bootstrap_many
 from .paper_values import (
@@ -147,8 +148,8 @@ def _transfer_cell(metric: str, dataset: str) -> Callable[[_Tables], float]:
 
 #: claim id → statistic (definitions in ``CLAIMS[id].statistic``)
 STATISTICS: dict[str, Callable[[_Tables], float]] = {
-    "C2": _trend("sampled", ("beta_vae", "beta_tc_vae")),
-    "C3a": _trend("mean", ("beta_vae", "beta_tc_vae", "factor_vae")),
+    "C2": _trend("sampled", CLAIM_METHODS["C2"]),
+    "C3a": _trend("mean", CLAIM_METHODS["C3a"]),
     "C3b": _mean_above_sampled,
     "C4a": lambda t: nanmean_or_nan(t.agreement()["mean_rho_excl_modularity"]),
     "C4b": _pair_excess("rho_mig_dci"),
@@ -203,9 +204,8 @@ def structural_requirement(claim_id: str, df: pd.DataFrame, *, min_levels: int =
     """Why the table's *layout* cannot answer ``claim_id`` (a dataset, method or enough
     strength values missing); None if it can. Seed counts are gated separately."""
     datasets, methods = set(df["dataset"]), set(df["method"])
-    needs_methods = {"C2": ("beta_vae", "beta_tc_vae"), "C3a": ("beta_vae", "beta_tc_vae", "factor_vae")}
-    if claim_id in needs_methods:
-        wanted = needs_methods[claim_id]
+    if claim_id in CLAIM_METHODS:
+        wanted = CLAIM_METHODS[claim_id]
         if not methods & set(wanted):
             return f"needs one of {', '.join(wanted)}"
         if _levels(df, wanted) < min_levels:

@@ -11,56 +11,39 @@ sentence into a test are *our* operationalisation and are stated in the
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
-from disentangle.params import PAPER_GRID, STUDY_DATASETS
+from .. import vocabulary
 
-#: datasets and methods in sweep order (study.md §0.1); the grid itself lives in ``params.PAPER_GRID``
-DATASETS = STUDY_DATASETS
-METHODS = tuple(PAPER_GRID)
-DATASET_LABELS = {
-    "dsprites": "dSprites", "color_dsprites": "Color-dSprites", "noisy_dsprites": "Noisy-dSprites",
-    "scream_dsprites": "Scream-dSprites", "smallnorb": "SmallNORB", "cars3d": "Cars3D", "shapes3d": "Shapes3D",
-}
+#: datasets and methods in sweep order (study.md §0.1); names, labels and grid live in ``vocabulary``
+DATASETS = vocabulary.paper_datasets()
+METHODS = vocabulary.paper_methods()
+DATASET_LABELS = {name: vocabulary.DATASETS[name].label for name in DATASETS}
 #: datasets the paper groups as "the dSprites variants" (paper.md §3(d), C11)
-DSPRITES_VARIANTS = ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites")
+DSPRITES_VARIANTS = vocabulary.dsprites_variants()
 #: number of ground-truth factors per dataset (paper.md §2.4)
-NUM_FACTORS = {
-    "dsprites": 5, "color_dsprites": 5, "noisy_dsprites": 5, "scream_dsprites": 5,
-    "smallnorb": 4, "cars3d": 3, "shapes3d": 6,
-}
+NUM_FACTORS = {name: vocabulary.DATASETS[name].num_factors for name in DATASETS}
 
-METHOD_LABELS = {
-    "beta_vae": "β-VAE", "factor_vae": "FactorVAE", "dip_vae_i": "DIP-VAE-I",
-    "dip_vae_ii": "DIP-VAE-II", "beta_tc_vae": "β-TCVAE", "annealed_vae": "AnnealedVAE",
-}
-_TABLE5_COLUMNS = ("BetaVAE", "DCI", "FactorVAE", "MIG", "Modularity", "SAP")
-_TABLE5_ROWS = ("cars3d", "color_dsprites", "noisy_dsprites", "scream_dsprites", "shapes3d", "smallnorb", "dsprites")
+METHOD_LABELS = {name: vocabulary.METHODS[name].label for name in METHODS}
+
+#: Table 5 as printed (rows in the paper's order), one CSV next to this module
+TABLE5_FILE = Path(__file__).with_name("table5.csv")
+
+
+def _table5(which: str) -> pd.DataFrame:
+    table = pd.read_csv(TABLE5_FILE)
+    frame = table[table["table"] == which].drop(columns="table").set_index("dataset")
+    frame.columns.name = "metric"
+    return frame.astype("int64")
+
 
 #: Table 5(a): percent of variance explained by the objective alone (paper.md §3(c))
-TABLE5_METHOD = pd.DataFrame(
-    [[1, 36, 26, 34, 37, 13],
-     [30, 39, 52, 26, 23, 29],
-     [17, 21, 17, 11, 41, 6],
-     [89, 50, 76, 45, 60, 56],
-     [31, 21, 14, 20, 26, 10],
-     [68, 71, 58, 71, 62, 62],
-     [29, 41, 47, 26, 29, 31]],
-    index=pd.Index(_TABLE5_ROWS, name="dataset"), columns=pd.Index(_TABLE5_COLUMNS, name="metric"),
-)
+TABLE5_METHOD = _table5("method")
 #: Table 5(b): percent of variance explained by objective × strength (36 categories)
-TABLE5_METHOD_X_VALUE = pd.DataFrame(
-    [[4, 69, 42, 59, 51, 17],
-     [69, 80, 61, 76, 40, 56],
-     [26, 42, 25, 29, 50, 20],
-     [93, 74, 83, 66, 68, 75],
-     [61, 78, 53, 59, 49, 35],
-     [87, 89, 81, 88, 72, 82],
-     [59, 77, 54, 72, 39, 56]],
-    index=pd.Index(_TABLE5_ROWS, name="dataset"), columns=pd.Index(_TABLE5_COLUMNS, name="metric"),
-)
+TABLE5_METHOD_X_VALUE = _table5("method_x_value")
 #: the averages quoted in the text (percent): objective 37 %, objective × strength 59 %
 VARIANCE_EXPLAINED_AVERAGE = {"method": 37.0, "method_x_value": 59.0}
 

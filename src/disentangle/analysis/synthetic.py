@@ -26,12 +26,12 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from disentangle.analysis.paper_values import DATASETS, METHODS, NUM_FACTORS
-from disentangle.params import PAPER_GRID
-from disentangle.study.columns import (
+from .. import vocabulary
+from ..study.columns import (
     DOWNSTREAM, PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS, UNSUPERVISED,
 )
-from disentangle.study.grid import model_num
+from ..study.grid import model_num
+from .paper_values import DATASETS, METHODS, NUM_FACTORS
 
 EFFECTS = ("plausible", "method", "method_x_value", "noise")
 _DEFAULT_NOISE = {"plausible": 1.0, "method": 0.0, "method_x_value": 0.0, "noise": 1.0}
@@ -52,12 +52,10 @@ def _grid(datasets: Sequence[str], methods: Sequence[str],
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seed_list:
         raise ValueError("need at least one seed")
-    from disentangle.models import hyperparameter_name  # imports torch; only needed here
-
     rows = []
     for d in datasets:
         for m in methods:
-            hp, sweep_values = hyperparameter_name(m), PAPER_GRID[m]
+            hp, sweep_values = vocabulary.hyperparameter(m), vocabulary.METHODS[m].paper_values
             if isinstance(values_per_method, int):
                 if not 1 <= values_per_method <= len(sweep_values):
                     raise ValueError(f"values_per_method must be in 1..{len(sweep_values)}")
@@ -96,7 +94,7 @@ def synthetic_results(
     the real table (study/columns.py; metric keys study.md §5).
 
     ``values_per_method``: an int k picks k evenly spread sweep values per method,
-    or a mapping method → values (from ``params.PAPER_GRID``). Provenance
+    or a mapping method → values (the paper's, ``vocabulary.METHODS``). Provenance
     columns say ``"synthetic"``. ``seeds``: a count or explicit seed ids.
     ``noise``: std of per-run noise on the latent (default 1 for "plausible",
     0 for "method"/"method_x_value"). All draws come from ``np.random.default_rng(seed)``,

@@ -18,6 +18,7 @@ import scipy.io
 from PIL import Image
 
 from .base import GridIndex
+from .download import Resource
 from .formats import (
     DatasetFormatError,
     StoredImageGrid,
@@ -28,6 +29,10 @@ from .formats import (
 )
 
 DOWNLOAD_NAME = "cars3d"
+#: download name -> the files it fetches (datasets.md §1.5; ``download``)
+FILES = {DOWNLOAD_NAME: (Resource(("http://www.scottreed.info/files/nips2015-analogy-data.tar.gz",
+                                   "http://www-personal.umich.edu/~reedscot/files/nips2015-analogy-data.tar.gz"),
+                                  "cars3d/cars", ("md5", "4e866a7919c1beedf53964e6f7a23686"), unpack="cars3d"),)}
 FACTOR_NAMES = ("elevation", "azimuth", "object")
 N_ELEVATIONS, N_AZIMUTHS, N_OBJECTS = 4, 24, 183
 MAT_SHAPE = (128, 128, 3, N_AZIMUTHS, N_ELEVATIONS)

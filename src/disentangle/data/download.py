@@ -12,6 +12,7 @@ import argparse
 import gzip
 import hashlib
 import http.client
+import importlib
 import os
 import shutil
 import sys
@@ -27,6 +28,7 @@ from typing import Sequence
 import platformdirs
 from tqdm import tqdm
 
+from .. import vocabulary
 from ..io import atomic_path
 
 ENV_VAR = "DISENTANGLE_DATA"
@@ -60,82 +62,36 @@ class Resource:
         return self.urls[0].rsplit("/", 1)[-1]
 
 
-_NORB = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
-_NORB_SHA256 = {  # datasets.md §1.4 (of the .gz files)
-    "smallnorb-5x46789x9x18x6x2x96x96-training-dat.mat": "5ffd6272a07d32695ee1082a26a41a93a37aab8c28da047f8c34ed348d214873",
-    "smallnorb-5x46789x9x18x6x2x96x96-training-cat.mat": "2784e542c1922060691090952b6cd6278879a216c90f81476f0f00256d42cdaa",
-    "smallnorb-5x46789x9x18x6x2x96x96-training-info.mat": "de7eb932ebe7a4ee16217fead60660d0eb3d23632c2f4d1c51f88c501c17bf32",
-    "smallnorb-5x01235x9x18x6x2x96x96-testing-dat.mat": "cf7104eed3e51174d2f65b66d1e5878b9da233b886f161b0d88f4510ba2c7474",
-    "smallnorb-5x01235x9x18x6x2x96x96-testing-cat.mat": "ecaf6d5bb8c3bc5eab9cf0258f6d2198dd474e016e374836fc097f2e5ff509ff",
-    "smallnorb-5x01235x9x18x6x2x96x96-testing-info.mat": "16adf314226327ee006d1a44db8cfef52773c06c829951d5653a9f6f310248a2",
-}
-_DSPRITES_FILE = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
-_MPI3D_MD5 = {  # datasets.md §1.6 (Final_Dataset release)
-    "toy": "55889cb7c7dfc655d6e0277beee88868",
-    "realistic": "59a6225b88b635365f70c91b3e52f70f",
-    "real": "0f33f609918fb5c97996692f91129802",
-}
+def files() -> dict[str, tuple[Resource, ...]]:
+    """Download name -> the files it fetches: the ``FILES`` of every dataset module (datasets.md §1).
 
-#: dataset name -> the files it needs (datasets.md §1)
-DATASETS: dict[str, tuple[Resource, ...]] = {
-    "dsprites": (
-        Resource(
-            (
-                f"https://github.com/deepmind/dsprites-dataset/raw/master/{_DSPRITES_FILE}",
-                f"https://raw.githubusercontent.com/deepmind/dsprites-dataset/master/{_DSPRITES_FILE}",
-            ),
-            f"dsprites/{_DSPRITES_FILE}",
-            ("md5", "7da33b31b13a06f4b04a70402ce90c2e"),
-        ),
-    ),
-    # Wikimedia publishes no checksum; the file is verified against the reference image's
-    # SHA-256 (the copy the package ships), so a re-uploaded painting is refused, not used.
-    "scream": (Resource(("https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg",), "scream/scream.jpg",
-                        ("sha256", SCREAM_SHA256)),),
-    "shapes3d": (
-        Resource(
-            ("https://storage.googleapis.com/3d-shapes/3dshapes.h5",),
-            "shapes3d/3dshapes.h5",
-            ("sha256", "0a0f6ed98baff276a50f3a081a7434d788da63cb135a98189b2a5b5769be1785"),
-        ),
-    ),
-    "smallnorb": tuple(
-        Resource((f"{_NORB}{name}.gz",), f"smallnorb/{name}", ("sha256", sha), unpack="gunzip")
-        for name, sha in _NORB_SHA256.items()
-    ),
-    "cars3d": (
-        Resource(
-            (
-                "http://www.scottreed.info/files/nips2015-analogy-data.tar.gz",
-                "http://www-personal.umich.edu/~reedscot/files/nips2015-analogy-data.tar.gz",
-            ),
-            "cars3d/cars",
-            ("md5", "4e866a7919c1beedf53964e6f7a23686"),
-            unpack="cars3d",
-        ),
-    ),
-    **{
-        f"mpi3d_{variant}": (
-            Resource(
-                (
-                    f"https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/mpi3d_{variant}.npz",
-                    f"https://huggingface.co/datasets/waleedgondal/mpi3d/resolve/main/mpi3d_{variant}.npz",
-                ),
-                f"mpi3d/mpi3d_{variant}.npz",
-                ("md5", md5),
-            ),
-        )
-        for variant, md5 in _MPI3D_MD5.items()
-    },
-}
-#: study dataset names that share the files of another
-ALIASES: dict[str, tuple[str, ...]] = {
-    "dsprites_full": ("dsprites",),
-    "color_dsprites": ("dsprites",),
-    "noisy_dsprites": ("dsprites",),
-    "scream_dsprites": ("dsprites", "scream"),
-    "mpi3d": ("mpi3d_toy",),
-}
+    Each data module keeps its own files next to its loader; the modules are those of
+    ``vocabulary.DATASETS`` (imported on first use; the table is built once)."""
+    if not _FILES:
+        for module in _data_modules():
+            _FILES.update(module.FILES)
+    return _FILES
+
+
+def aliases() -> dict[str, tuple[str, ...]]:
+    """Names that fetch the files of other download names: the modules' ``ALIASES`` (e.g. a
+    dSprites variant) and each dataset's reference name (``dsprites_full``)."""
+    if not _ALIASES:
+        for module in _data_modules():
+            _ALIASES.update(getattr(module, "ALIASES", {}))
+        for d in vocabulary.DATASETS.values():
+            if d.dlib_name and d.dlib_name not in files() and d.dlib_name not in _ALIASES:
+                _ALIASES[d.dlib_name] = (d.name,) if d.name in files() else _ALIASES[d.name]
+    return _ALIASES
+
+
+_FILES: dict[str, tuple[Resource, ...]] = {}
+_ALIASES: dict[str, tuple[str, ...]] = {}
+
+
+def _data_modules() -> list:
+    names = dict.fromkeys(d.module for d in vocabulary.DATASETS.values())
+    return [importlib.import_module(f"{__package__}.{name}") for name in names]
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
@@ -273,12 +229,17 @@ def _fetch_into(resource: Resource, final: Path, *, progress: bool, urls: Sequen
 
 
 def resources_for(name: str) -> tuple[Resource, ...]:
-    """The resources a dataset name needs (aliases resolved)."""
-    if name in DATASETS:
-        return DATASETS[name]
-    if name in ALIASES:
-        return tuple(r for target in ALIASES[name] for r in DATASETS[target])
-    raise KeyError(f"unknown dataset {name!r}; choose one of {sorted({*DATASETS, *ALIASES})}")
+    """The resources a download name needs (aliases resolved)."""
+    if name in files():
+        return files()[name]
+    if name in aliases():
+        return tuple(r for target in aliases()[name] for r in files()[target])
+    raise KeyError(f"unknown dataset {name!r}; choose one of {download_names()}")
+
+
+def download_names() -> list[str]:
+    """Every name ``python -m disentangle data download`` accepts."""
+    return sorted({*files(), *aliases()})
 
 
 def download(
@@ -316,7 +277,7 @@ def cli_main(argv: Sequence[str]) -> int:
     ap = argparse.ArgumentParser(prog="python -m disentangle data", description="dataset files")
     sub = ap.add_subparsers(dest="command", required=True)
     dl = sub.add_parser("download", help="download and verify a dataset's files")
-    dl.add_argument("name", choices=sorted({*DATASETS, *ALIASES}))
+    dl.add_argument("name", choices=download_names())
     dl.add_argument("--root", help=f"data folder (default: ${ENV_VAR} or the user cache folder)")
     dl.add_argument("--base-url", help="fetch the files from this folder URL instead (a mirror)")
     dl.add_argument("--force", action="store_true", help="download again even if present")

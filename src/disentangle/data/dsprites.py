@@ -27,7 +27,7 @@ from PIL import Image
 from ..io import atomic_path
 from . import dsprites_render
 from .base import GridIndex, GroundTruthDataset, Rng, randint
-from .download import SCREAM_SHA256
+from .download import SCREAM_SHA256, Resource
 
 FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
@@ -42,13 +42,23 @@ NUM_IMAGES = int(np.prod(FACTOR_SIZES))
 GRID_AFTER = 100_000
 
 GRID = GridIndex(FACTOR_SIZES)
+#: download name -> the files it fetches (datasets.md §1.1-1.2; ``download``). Wikimedia publishes
+#: no checksum for the Scream; it is verified against the reference image's SHA-256 (the copy the
+#: package ships), so a re-uploaded painting is refused, not used.
+FILES = {
+    "dsprites": (Resource((f"https://github.com/deepmind/dsprites-dataset/raw/master/{REAL_FILE.name}",
+                           f"https://raw.githubusercontent.com/deepmind/dsprites-dataset/master/{REAL_FILE.name}"),
+                          REAL_FILE.as_posix(), ("md5", "7da33b31b13a06f4b04a70402ce90c2e")),),
+    "scream": (Resource(("https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg",),
+                        SCREAM_FILE.as_posix(), ("sha256", SCREAM_SHA256)),),
+}
 #: byte → its 8 bits as float32 (MSB first, as np.packbits), for fast unpacking
 _BITS_F32 = np.unpackbits(np.arange(256, dtype=np.uint8)[:, None], axis=1).astype(np.float32)
 
 
 def expected_files(root: Path, name: str = "dsprites") -> list[Path]:
     """The real files of ``name``: the dSprites file, plus the Scream image for Scream-dSprites."""
-    return [Path(root) / REAL_FILE] + ([Path(root) / SCREAM_FILE] if name == "scream_dsprites" else [])
+    return [Path(root) / r.dest for download in VARIANTS[name].files for r in FILES[download]]
 
 
 # --------------------------------------------------------------------------- binary sources
@@ -180,6 +190,8 @@ class DSprites(GroundTruthDataset):
     """dSprites with 5 latent factors (study.md §3.1): 64×64×1 float32 in {0, 1}."""
 
     name = "dsprites"
+    #: the download names of the files it needs (``FILES``), the first one the command to fetch them all
+    files: tuple[str, ...] = ("dsprites",)
     factor_names = FACTOR_NAMES
     factor_sizes = FACTOR_SIZES
     observation_shape = (64, 64, 1)
@@ -287,6 +299,7 @@ class ScreamDSprites(DSprites):
     """Sprite inverts a random 64×64 crop of The Scream averaged with a random colour (study.md §3.4)."""
 
     name = "scream_dsprites"
+    files = ("dsprites", "scream")
     observation_shape = (64, 64, 3)
 
     def __init__(self, sprites: FileSprites | ProceduralSprites, scream: Path):
@@ -322,12 +335,11 @@ class ScreamDSprites(DSprites):
         return out
 
 
-VARIANTS: dict[str, type[DSprites]] = {
-    "dsprites": DSprites,
-    "color_dsprites": ColorDSprites,
-    "noisy_dsprites": NoisyDSprites,
-    "scream_dsprites": ScreamDSprites,
-}
+#: the four dSprites datasets by name (their classes' ``name``)
+VARIANTS: dict[str, type[DSprites]] = {cls.name: cls for cls in (DSprites, ColorDSprites, NoisyDSprites,
+                                                                  ScreamDSprites)}
+#: download names that fetch the files of others: each variant fetches what it needs
+ALIASES = {cls.name: cls.files for cls in VARIANTS.values() if cls.name not in FILES}
 
 
 def make(name: str, source: str, root: Path) -> DSprites:
@@ -337,7 +349,7 @@ def make(name: str, source: str, root: Path) -> DSprites:
         if missing:
             from .formats import missing_files_error
 
-            raise missing_files_error(name, missing, "scream_dsprites" if name == "scream_dsprites" else "dsprites")
+            raise missing_files_error(name, missing, name if len(VARIANTS[name].files) > 1 else VARIANTS[name].files[0])
         sprites: FileSprites | ProceduralSprites = _file_sprites(Path(root) / REAL_FILE)
     elif source == "procedural":
         sprites = procedural_sprites(Path(root) / "cache")

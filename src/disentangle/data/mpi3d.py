@@ -16,8 +16,21 @@ from typing import Sequence
 import numpy as np
 
 from .formats import DatasetFormatError, StoredImageGrid, missing_files_error, npz_array
+from .download import Resource
 
 VARIANTS = ("toy", "realistic", "real")
+_MPI3D_MD5 = {  # datasets.md §1.6 (Final_Dataset release)
+    "toy": "55889cb7c7dfc655d6e0277beee88868",
+    "realistic": "59a6225b88b635365f70c91b3e52f70f",
+    "real": "0f33f609918fb5c97996692f91129802",
+}
+#: download name -> the files it fetches (datasets.md §1.6; ``download``)
+FILES = {f"mpi3d_{variant}": (Resource(
+    (f"https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/mpi3d_{variant}.npz",
+     f"https://huggingface.co/datasets/waleedgondal/mpi3d/resolve/main/mpi3d_{variant}.npz"),
+    f"mpi3d/mpi3d_{variant}.npz", ("md5", md5)),) for variant, md5 in _MPI3D_MD5.items()}
+#: download names that fetch the files of others
+ALIASES = {"mpi3d": ("mpi3d_toy",)}
 FACTOR_NAMES = (
     "object_color",
     "object_shape",

@@ -17,6 +17,7 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from .base import GridIndex, GroundTruthDataset, Rng
+from .download import Resource
 from .formats import DatasetFormatError, StoredImageGrid, missing_files_error
 
 DOWNLOAD_NAME = "shapes3d"
@@ -29,6 +30,9 @@ SCALES = np.linspace(0.75, 1.25, 8)
 SHAPES = ("cube", "cylinder", "sphere", "capsule")
 ORIENTATIONS_DEG = np.linspace(-30.0, 30.0, 15)
 _READ_CHUNK = 20_000
+#: download name -> the files it fetches (datasets.md §1.3; ``download``)
+FILES = {DOWNLOAD_NAME: (Resource(("https://storage.googleapis.com/3d-shapes/3dshapes.h5",), f"shapes3d/{FILE_NAME}",
+                                  ("sha256", "0a0f6ed98baff276a50f3a081a7434d788da63cb135a98189b2a5b5769be1785")),)}
 
 
 def expected_files(root: Path) -> list[Path]:

@@ -2,13 +2,18 @@
 
 ``evaluate`` samples what each metric needs from its own ``RandomState(seed)``
 and returns one flat dict keyed ``"<metric config>.<reference key>"`` (the
-names of ``study.columns.METRIC_CONFIGS``) plus ``"<metric config>.elapsed_time"``.
+names of ``vocabulary.METRIC_CONFIGS``) plus ``"<metric config>.elapsed_time"``.
+Each config's settings come from the vocabulary; :data:`_RUNNERS` attaches the
+code to each name (the one registry of metric configs; ``tests/test_vocabulary.py``
+checks it against the vocabulary).
 
 Seeds (study.md §7.2): the reference draws every postprocess and evaluation
 seed from one master ``RandomState(0)`` with ``randint(2**32)``, in pipeline
 order: postprocess mean, sampled, then the 9 metric configs (sorted) for the
 mean representation, then for the sampled one. Every model therefore gets the
-same evaluation samples.
+same evaluation samples. The study's seeds (master seed 0) are written out per
+config in ``vocabulary``, so a config added there shifts no other's; another
+master seed draws in that order over the vocabulary's configs (sorted).
 
 Classifier semantics (``classifiers``, study.md §5.1, §5.8): ``"paper"`` (default)
 fits the logistic regressions of the BetaVAE score, explicitness and the downstream
@@ -32,8 +37,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import vocabulary
 from ..estimators import check_classifiers
-from ..study.columns import METRIC_CONFIGS
 from .beta_vae import beta_vae_score
 from .dci import sample_dci
 from .downstream import downstream
@@ -44,33 +49,13 @@ from .sap import sample_sap
 from .unsupervised import sample_unsupervised
 from .utils import Represent
 
-ALL = METRIC_CONFIGS
-REPRESENTATIONS = ("mean", "sampled")
+ALL = vocabulary.paper_metric_configs()
+REPRESENTATIONS = vocabulary.REPRESENTATIONS
 
-_TRAIN_SIZES = (10, 100, 1_000, 10_000)
-_PAPER: dict[str, dict] = {
-    "beta_vae_sklearn": dict(batch_size=64, num_train=10_000, num_eval=5_000),
-    "dci": dict(num_train=10_000, num_test=5_000, batch_size=16, classifier="gbt"),
-    "downstream_task_boosted_trees": dict(num_train=_TRAIN_SIZES, num_test=5_000, batch_size=16,
-                                          predictor="boosted_trees"),
-    "downstream_task_logistic_regression": dict(num_train=_TRAIN_SIZES, num_test=5_000,
-                                                batch_size=16, predictor="logistic_regression"),
-    "factor_vae_metric": dict(batch_size=64, num_train=10_000, num_eval=5_000,
-                              num_variance_estimate=10_000, prune_threshold=0.05),
-    "mig": dict(num_train=10_000, batch_size=16, num_bins=20),
-    "modularity_explicitness": dict(num_train=10_000, num_test=5_000, batch_size=16, num_bins=20),
-    "sap_score": dict(num_train=10_000, num_test=5_000, batch_size=16, continuous_factors=False),
-    "unsupervised": dict(num_train=10_000, batch_size=16, num_bins=20),
-}
-_FAST_CHANGES: dict[str, dict] = {
-    "beta_vae_sklearn": dict(num_train=2_000, num_eval=1_000),
-    "downstream_task_logistic_regression": dict(predictor="logistic_regression_fast"),
-    "factor_vae_metric": dict(num_train=2_000, num_eval=1_000, num_variance_estimate=5_000),
-}
-#: keyword arguments of every metric config, per settings name
+#: keyword arguments of every metric config, per settings name (from ``vocabulary``)
 SETTINGS: dict[str, dict[str, dict]] = {
-    "paper": _PAPER,
-    "fast": {name: {**kwargs, **_FAST_CHANGES.get(name, {})} for name, kwargs in _PAPER.items()},
+    which: {name: config.settings(which) for name, config in vocabulary.METRIC_CONFIGS.items()}
+    for which in vocabulary.SETTINGS_NAMES
 }
 
 _RUNNERS: dict[str, Callable[..., dict]] = {
@@ -92,39 +77,48 @@ _PARALLEL = {"dci", "downstream_task_boosted_trees", "downstream_task_logistic_r
 
 
 def evaluation_seeds(master_seed: int = 0, representation: str = "mean") -> dict[str, int]:
-    """Per-metric evaluation seeds drawn as the reference pipeline does (§7.2)."""
+    """Per-metric evaluation seeds drawn as the reference pipeline does (§7.2) from
+    ``RandomState(master_seed)``; master seed 0 gives the vocabulary's pinned seeds."""
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
+    if master_seed == 0:
+        return vocabulary.evaluation_seeds(representation)
     master = np.random.RandomState(master_seed)
     for _ in REPRESENTATIONS:  # the two postprocess seeds come first
         master.randint(2**32)
-    seeds = {rep: {name: int(master.randint(2**32)) for name in METRIC_CONFIGS}
+    seeds = {rep: {name: int(master.randint(2**32)) for name in sorted(vocabulary.METRIC_CONFIGS)}
              for rep in REPRESENTATIONS}
     return seeds[representation]
 
 
 def reference_evaluation_seeds(representation: str = "mean") -> dict[str, int]:
-    """The seeds every model of the study was evaluated with (master seed 0)."""
-    return evaluation_seeds(0, representation)
+    """The seeds every model of the study was evaluated with (master seed 0; pinned in ``vocabulary``)."""
+    return vocabulary.evaluation_seeds(representation)
 
 
-def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
+def evaluate(dataset, represent: Represent | None = None, *, metrics: Sequence[str] = ALL,
              seed: int | dict[str, int] = 0, settings: str = "paper",
              representation: str = "mean", n_jobs: int = -1,
-             overrides: dict[str, dict] | None = None, classifiers: str = "paper") -> dict[str, float]:
+             overrides: dict[str, dict] | None = None, classifiers: str = "paper",
+             represent_for: Callable[[str, int], Represent] | None = None) -> dict[str, float]:
     """Flat dict of every requested metric config's outputs on ``represent``.
 
+    ``represent_for(metric, seed)``: instead of ``represent``, a representation per
+    metric config (the study's sampled representation draws its noise from a stream
+    seeded per metric, ``study.runs.representation_fn``).
     ``seed``: a master seed (per-metric seeds derived as the reference does for
     ``representation``; 0 reproduces the study's table) or a dict config → seed.
     ``n_jobs``: parallel classifier fits within DCI, SAP and downstream (threads;
     values do not depend on it). ``overrides``: per-config sample sizes replacing
     the settings' numbers (e.g. ``{"dci": {"num_train": 1000}}``) for runs too
-    small for the paper's sizes; only keys the settings already have.
-    ``classifiers``: one of ``utils.CLASSIFIER_SEMANTICS`` (see the module docstring)."""
+    small for the paper's sizes; validated by ``vocabulary.check_overrides``.
+    ``classifiers``: one of ``estimators.CLASSIFIER_SEMANTICS`` (see the module docstring)."""
     check_classifiers(classifiers)
+    if (represent is None) == (represent_for is None):
+        raise ValueError("give exactly one of represent and represent_for")
     unknown = [m for m in metrics if m not in _RUNNERS]
     if unknown:
-        raise ValueError(f"unknown metric configs {unknown}; choose from {list(ALL)}")
+        raise ValueError(f"unknown metric configs {unknown}; choose from {list(_RUNNERS)}")
     if settings not in SETTINGS:
         raise ValueError(f"settings must be one of {sorted(SETTINGS)}, got {settings!r}")
     seeds = evaluation_seeds(seed, representation) if not isinstance(seed, dict) else seed
@@ -132,11 +126,9 @@ def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
     if missing:
         raise ValueError(f"no seed given for {missing}")
     overrides = overrides or {}
-    for name, changes in overrides.items():
-        bad = [k for k in changes if k not in SETTINGS[settings].get(name, {})]
-        if name not in SETTINGS[settings] or bad:
-            raise ValueError(f"overrides: {name!r} has no settings {bad or ''}; "
-                             f"allowed: {sorted(SETTINGS[settings].get(name, {}))}")
+    problem = vocabulary.check_overrides(overrides)
+    if problem:
+        raise ValueError(f"overrides: {problem}")
     results: dict[str, float] = {}
     for name in metrics:
         kwargs = {**SETTINGS[settings][name], **overrides.get(name, {})}
@@ -146,8 +138,9 @@ def evaluate(dataset, represent: Represent, *, metrics: Sequence[str] = ALL,
             kwargs["n_jobs"] = n_jobs
         if name in _LOGISTIC:
             kwargs["classifiers"] = classifiers
+        fn = represent if represent_for is None else represent_for(name, int(seeds[name]))
         start = time.perf_counter()
-        scores = _RUNNERS[name](dataset, represent, seed=int(seeds[name]), **kwargs)
+        scores = _RUNNERS[name](dataset, fn, seed=int(seeds[name]), **kwargs)
         elapsed = time.perf_counter() - start
         results.update({f"{name}.{key}": value for key, value in scores.items()})
         results[f"{name}.elapsed_time"] = elapsed

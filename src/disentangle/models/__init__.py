@@ -1,12 +1,18 @@
 """The six methods of the study (study.md §1) and their registry.
 
 ``METHODS`` maps the study's method names to model classes; each class holds a
-stack of K independent models (K = 1 via :func:`build_model`).
+stack of K independent models (K = 1 via :func:`build_model`). The names come
+from ``vocabulary.METHODS``: each entry's ``module`` holds the class whose
+``name`` is the method's, so adding a method is one model file plus one
+vocabulary entry (:func:`method_class` finds it).
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any, Sequence
+
+from .. import vocabulary
 
 from .annealed_vae import AnnealedVAE, AnnealedVAEConfig
 from .beta_tc_vae import BetaTCVAE, BetaTCVAEConfig
@@ -15,21 +21,34 @@ from .dip_vae import DIPVAEI, DIPVAEII, DIPVAEIConfig, DIPVAEIIConfig
 from .factor_vae import FactorVAE, FactorVAEConfig
 from .vae import GaussianVAE, LossParts
 
-METHODS: dict[str, type[GaussianVAE]] = {
-    cls.name: cls for cls in (BetaVAE, AnnealedVAE, FactorVAE, DIPVAEI, DIPVAEII, BetaTCVAE)
-}
+
+
+def _find_class(method: str) -> type[GaussianVAE]:
+    """The model class of a vocabulary method: the class named ``method`` in its entry's ``module``."""
+    entry = vocabulary.METHODS.get(method)
+    if entry is None:
+        raise ValueError(f"unknown method {method!r}; choose one of {sorted(vocabulary.METHODS)}")
+    module = importlib.import_module(entry.module, package=__name__)
+    found = [c for c in vars(module).values()
+             if isinstance(c, type) and issubclass(c, GaussianVAE) and c.__dict__.get("name") == method]
+    if len(found) != 1:
+        raise ValueError(f"vocabulary method {method!r}: module {module.__name__} must hold exactly one model "
+                         f"class with name = {method!r}, found {len(found)}")
+    return found[0]
+
+
+#: the paper's methods → model classes (registry keyed from ``vocabulary``)
+METHODS: dict[str, type[GaussianVAE]] = {name: _find_class(name) for name in vocabulary.paper_methods()}
 
 
 def method_class(method: str) -> type[GaussianVAE]:
-    try:
-        return METHODS[method]
-    except KeyError:
-        raise ValueError(f"unknown method {method!r}; choose one of {sorted(METHODS)}") from None
+    """The model class of any vocabulary method (the paper's, or one added to the vocabulary)."""
+    return METHODS[method] if method in METHODS else _find_class(method)
 
 
 def hyperparameter_name(method: str) -> str:
-    """The hyperparameter the study sweeps for ``method`` (study.md §0.1)."""
-    return method_class(method).hyperparameter
+    """The hyperparameter the study sweeps for ``method`` (study.md §0.1; from ``vocabulary``)."""
+    return vocabulary.hyperparameter(method)
 
 
 def method_config(method: str, **hyperparams: Any) -> Any:

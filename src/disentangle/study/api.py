@@ -22,7 +22,7 @@ from .backend import Backend
 from .executors import run_processes, run_sequential, submit_slurm
 from .grid import Run, Study
 from .results import aggregate
-from . import claims
+from . import locks
 from .runs import DAMAGED, DONE, FAILED, PENDING, RUNNING, STATES, read_json_or_none, run_problems, run_state
 
 def _plan(params_or_path: Any, backend: Backend | None) -> tuple[Study, Backend, list[Run]]:
@@ -80,7 +80,7 @@ def unfinished_run(study: Study, run: Run) -> Unfinished | None:
         return Unfinished(run, state, run_problems(run, d)[0] + "; a rerun redoes it from its last sound stage",
                           d / "damaged")
     if state == RUNNING:
-        return Unfinished(run, state, f"held by {claims.describe_owner(d)}", d / "log.jsonl")
+        return Unfinished(run, state, f"held by {locks.describe_owner(d)}", d / "log.jsonl")
     return Unfinished(run, state, "not started or interrupted; a rerun resumes it", d)
 
 
@@ -90,7 +90,7 @@ class StudyOutcome:
     invocation, and every run of the study that is not done at the end."""
 
     table: pd.DataFrame
-    finished: dict[int, str]
+    finished: dict[str, str]
     unfinished: list[Unfinished]
     wall_s: float
     submitted: int = 0
@@ -130,15 +130,15 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
     """
     start = time.perf_counter()
     study, backend, runs = _plan(params_or_path, backend)
-    with claims.global_lock(study.results_dir):  # an unwritable results folder fails here, naming it
+    with locks.global_lock(study.results_dir):  # an unwritable results folder fails here, naming it
         pass
     pending = [r for r in runs if run_state(r, study.run_dir(r)) != DONE]
     bar = tqdm(total=len(runs), initial=len(runs) - len(pending), disable=not progress, unit="run",
                desc=f"study {study.params.shared['scale']}", dynamic_ncols=True)
-    finished: dict[int, str] = {}
+    finished: dict[str, str] = {}
 
     def on_finished(run: Run, state: str) -> None:
-        finished[run.model_num] = state
+        finished[run.run_id] = state
         bar.update(1)
         if state == FAILED:
             error = (read_json_or_none(study.run_dir(run) / "failed.json") or {}).get("error", "?")
@@ -158,8 +158,8 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
                       file=sys.stderr)
             if wait:
                 for job in jobs:
-                    for model_num, state in job.result().items():
-                        finished[model_num] = state
+                    for key, state in job.result().items():
+                        finished[key] = state
         else:
             _work_and_wait(study, pending, backend, on_finished, wait, poll_s, bar)
     finally:
@@ -176,7 +176,7 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
     n_failed = sum(s == FAILED for s in finished.values())
     line = f"study: {n_done} run(s) done, {n_failed} failed in {wall:.1f} s"
     if kind == "sequential" and n_done:
-        split = time_split(study, [r for r in pending if finished.get(r.model_num) == DONE], wall)
+        split = time_split(study, [r for r in pending if finished.get(r.run_id) == DONE], wall)
         line += " (" + ", ".join(f"{k} {100 * v / wall:.1f}%" for k, v in split.items()) + ")"
     if n_done:
         line += f"; {models_per_hour(n_done, wall):.1f} models/hour"
@@ -190,34 +190,34 @@ def _work_and_wait(study: Study, pending: Sequence[Run], backend: Backend, on_fi
     """Execute the claimable pending runs; then wait for runs held by other live
     processes and take over those they leave unfinished. Each run is attempted at
     most once by this process; a run another process failed is not retried here."""
-    attempted: set[int] = set()
-    offered: dict[int, int] = {}
-    seen_held: set[int] = set()
+    attempted: set[str] = set()
+    offered: dict[str, int] = {}
+    seen_held: set[str] = set()
     announced: frozenset = frozenset()
     kind = study.executor["kind"]
     while True:
-        states = {r.model_num: run_state(r, study.run_dir(r)) for r in pending if r.model_num not in attempted}
-        todo = [r for r in pending if r.model_num in states and states[r.model_num] != DONE
-                and not (r.model_num in seen_held and states[r.model_num] == FAILED)]
-        free = [r for r in todo if states[r.model_num] != RUNNING]
-        held = [r for r in todo if states[r.model_num] == RUNNING]
+        states = {r.run_id: run_state(r, study.run_dir(r)) for r in pending if r.run_id not in attempted}
+        todo = [r for r in pending if r.run_id in states and states[r.run_id] != DONE
+                and not (r.run_id in seen_held and states[r.run_id] == FAILED)]
+        free = [r for r in todo if states[r.run_id] != RUNNING]
+        held = [r for r in todo if states[r.run_id] == RUNNING]
         if free:
             run = run_sequential if kind == "sequential" else run_processes
             outcome = run(study, free, backend, on_finished)
             for r in free:  # a run lost to another process's claim is looked at again, twice at most
-                offered[r.model_num] = offered.get(r.model_num, 0) + 1
-                if r.model_num in outcome or offered[r.model_num] > 2:
-                    attempted.add(r.model_num)
+                offered[r.run_id] = offered.get(r.run_id, 0) + 1
+                if r.run_id in outcome or offered[r.run_id] > 2:
+                    attempted.add(r.run_id)
             continue
         if not held or not wait:
             return
-        seen_held |= {r.model_num for r in held}
-        key = frozenset(r.model_num for r in held)
+        seen_held |= {r.run_id for r in held}
+        key = frozenset(r.run_id for r in held)
         if key != announced:
             announced = key
             owners: dict[str, list[str]] = {}
             for r in held:
-                owners.setdefault(claims.describe_owner(study.run_dir(r)), []).append(r.name)
+                owners.setdefault(locks.describe_owner(study.run_dir(r)), []).append(r.name)
             held_by = "; ".join(f"{owner}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}"
                                 for owner, names in owners.items())
             bar.write(f"waiting for {len(held)} run(s) held by other live process(es) ({held_by}); "
@@ -255,7 +255,7 @@ class TrainingMonitor:
     works for any number of worker processes): step, loss of each run being trained,
     and models per hour finished by this invocation."""
 
-    def __init__(self, study: Study, runs: Sequence[Run], bar: Any, finished: dict[int, str], start: float,
+    def __init__(self, study: Study, runs: Sequence[Run], bar: Any, finished: dict[str, str], start: float,
                  every_s: float | None = None):
         self.study, self.runs, self.bar, self.finished, self.t0 = study, list(runs), bar, finished, start
         self.every_s = PROGRESS_EVERY_S if every_s is None else every_s
@@ -277,7 +277,7 @@ class TrainingMonitor:
                 pass
 
     def line(self) -> str:
-        parts = [f"{r.model_num} {p}" for r in self.runs if r.model_num not in self.finished
+        parts = [f"{r.run_id} {p}" for r in self.runs if r.run_id not in self.finished
                  and (p := training_progress(r, self.study.run_dir(r))) is not None]
         done = sum(s == DONE for s in self.finished.values())
         rate = models_per_hour(done, time.perf_counter() - self.t0)
@@ -287,7 +287,7 @@ class TrainingMonitor:
 
 def training_progress(run: Run, run_dir: Path) -> str | None:
     """``step S/T loss L`` of a run being trained (claimed, with a training log), else None."""
-    if not (run_dir / claims.CLAIM).exists():
+    if not (run_dir / locks.CLAIM).exists():
         return None
     try:
         text = (run_dir / "log.jsonl").read_text()

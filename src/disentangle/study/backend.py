@@ -1,6 +1,6 @@
 """What a study calls to do the work: data, training, model loading, metrics.
 
-:class:`Backend` is the seam between orchestration (claims, records,
+:class:`Backend` is the seam between orchestration (locks, records,
 executors) and the library: the default one calls ``disentangle.data``,
 ``disentangle.training`` and ``disentangle.metrics``; tests pass a small fake
 with the same methods. A backend must be picklable (it travels to worker
@@ -51,20 +51,23 @@ class Backend:
         return load_model(model_dir, device=None if device == "auto" else device)
 
     def evaluation_seeds(self, representation: str) -> dict[str, int]:
-        """Per-metric-config evaluation seeds, the same for every model (study.md §7.2)."""
-        from ..metrics import reference_evaluation_seeds
+        """Per-metric-config evaluation seeds, the same for every model (study.md §7.2; pinned in
+        ``vocabulary``)."""
+        from .. import vocabulary
 
-        return reference_evaluation_seeds(representation)
+        return vocabulary.evaluation_seeds(representation)
 
-    def evaluate(self, dataset: Any, represent: Callable[[np.ndarray], np.ndarray], metric: str, seed: int,
-                 settings: str, overrides: dict | None = None, classifiers: str = "paper") -> dict[str, Any]:
-        """One metric config → ``{"<metric>.<key>": value, ..., "<metric>.elapsed_time": s}``."""
+    def evaluate(self, dataset: Any, represent_for: Callable[[str, int], Callable[[np.ndarray], np.ndarray]],
+                 metrics: Sequence[str], seeds: dict[str, int], settings: str, overrides: dict | None = None,
+                 classifiers: str = "paper") -> dict[str, Any]:
+        """The metric configs on one representation → ``{"<metric>.<key>": value, ...,
+        "<metric>.elapsed_time": s}``; ``represent_for(metric, seed)`` gives each its representation."""
         import torch
 
         from ..metrics import evaluate
 
         # n_jobs: classifier-fit threads within this worker's thread budget (values do not depend on it)
-        return evaluate(dataset, represent, metrics=[metric], seed={metric: seed}, settings=settings,
+        return evaluate(dataset, represent_for=represent_for, metrics=metrics, seed=seeds, settings=settings,
                         n_jobs=torch.get_num_threads(), overrides=overrides, classifiers=classifiers)
 
     def resolved_device(self, device: str) -> str:

@@ -2,14 +2,21 @@
 
 One concept, one place: every module that writes or reads the table uses these
 names. Metric columns are ``"<metric_config>.<reference key>"`` with the
-reference's metric-config names (study.md §0, §5) and output keys.
+reference's metric-config names (study.md §0, §5) and output keys; the names
+and labels come from ``vocabulary``.
 """
+
+from .. import vocabulary
 
 #: identity / config columns
 RUN_COLUMNS = (
     "model_num", "dataset", "dataset_source", "method", "hyperparameter", "value",
     "value_index", "seed", "representation", "config_hash",
 )
+#: the identity of a run outside the paper's grid (``x-...``, ``study.grid``): a table holding
+#: such runs gets this column after ``RUN_COLUMNS`` (``<model_num:05d>`` on the paper's rows) and
+#: empty ``model_num`` / ``value_index`` on the others; a table of paper runs only is unchanged
+RUN_ID_COLUMN = "run_id"
 
 #: training results (study.md §2.4), prefixed ``train.``
 TRAIN_COLUMNS = (
@@ -32,34 +39,15 @@ PROVENANCE_COLUMNS = (
 )
 
 #: the reference's metric-config names, in the reference's (sorted) order
-METRIC_CONFIGS = (
-    "beta_vae_sklearn", "dci", "downstream_task_boosted_trees",
-    "downstream_task_logistic_regression", "factor_vae_metric", "mig",
-    "modularity_explicitness", "sap_score", "unsupervised",
-)
 
-#: the six disentanglement scores as the paper reports them
-SCORES = {
-    "BetaVAE": "beta_vae_sklearn.eval_accuracy",
-    "FactorVAE": "factor_vae_metric.eval_accuracy",
-    "MIG": "mig.discrete_mig",
-    "DCI": "dci.disentanglement",
-    "Modularity": "modularity_explicitness.modularity_score",
-    "SAP": "sap_score.SAP_score",
-}
+#: the six disentanglement scores as the paper reports them: label -> column
+SCORES = vocabulary.scores("disentanglement")
 
 #: unsupervised scores (computed on the representation, no labels)
-UNSUPERVISED = {
-    "GaussianTC": "unsupervised.gaussian_total_correlation",
-    "WassersteinCorr": "unsupervised.gaussian_wasserstein_correlation_norm",
-    "MeanPairwiseMI": "unsupervised.mutual_info_score",
-}
+UNSUPERVISED = vocabulary.scores("unsupervised")
 
 #: downstream accuracy / efficiency columns, per predictor
-DOWNSTREAM = {
-    "LR": "downstream_task_logistic_regression",
-    "GBT": "downstream_task_boosted_trees",
-}
+DOWNSTREAM = vocabulary.downstream_predictors()
 
 
 def metric_column(metric_config: str, key: str) -> str:

@@ -7,7 +7,7 @@
   runs with ``cpus_per_task`` threads.
 
 All executors share one protocol (:func:`work`): a worker claims a run
-(``claims.py``) before touching it and re-checks that it is not done, so any
+(``locks.py``) before touching it and re-checks that it is not done, so any
 number of workers — local processes, Slurm tasks, a rerun — can share one
 results folder without two of them taking the same run. Runs of the same
 (dataset, method) are grouped into units of ``training.models_per_batch`` for
@@ -25,7 +25,7 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import claims
+from . import locks
 from .backend import Backend
 from .grid import Run, Study
 from .runs import DONE, FAILED, Worker, run_state
@@ -34,9 +34,9 @@ OnFinished = Callable[[Run, str], None]
 
 
 def work_units(runs: Sequence[Run], size: int) -> list[list[Run]]:
-    """Runs grouped by (dataset, method) in model_num order, in chunks of ``size``."""
+    """Runs grouped by (dataset, method) in ``Run.order`` (model_num order first), in chunks of ``size``."""
     units: list[list[Run]] = []
-    ordered = sorted(runs, key=lambda r: r.model_num)
+    ordered = sorted(runs, key=lambda r: r.order)
     for _, group in groupby(ordered, key=lambda r: r.group):
         group = list(group)
         units += [group[i:i + size] for i in range(0, len(group), size)]
@@ -44,29 +44,29 @@ def work_units(runs: Sequence[Run], size: int) -> list[list[Run]]:
 
 
 def work(study: Study, units: Sequence[Sequence[Run]], backend: Backend | None = None,
-         on_finished: OnFinished | None = None) -> dict[int, str]:
-    """Claim and execute what is still pending in each unit; returns model_num → state."""
+         on_finished: OnFinished | None = None) -> dict[str, str]:
+    """Claim and execute what is still pending in each unit; returns run_id → state."""
     worker = Worker(study, backend)
-    outcome: dict[int, str] = {}
+    outcome: dict[str, str] = {}
     for unit in units:
         mine = []
         for run in unit:
             d = study.run_dir(run)
-            if run_state(run, d) == DONE or not claims.try_claim(d, study.results_dir):
+            if run_state(run, d) == DONE or not locks.try_claim(d, study.results_dir):
                 continue
             if run_state(run, d) == DONE:  # finished by another worker between the check and the claim
-                claims.release(d)
+                locks.release(d)
                 continue
             mine.append(run)
         if not mine:
             continue
         dirs = [study.run_dir(r) for r in mine]
         try:
-            with claims.Heartbeat(dirs):
+            with locks.Heartbeat(dirs):
                 outcome.update(worker.execute(mine, on_finished))
         finally:
             for d in dirs:
-                claims.release(d)
+                locks.release(d)
     return outcome
 
 
@@ -83,7 +83,7 @@ def set_thread_budget(threads: int) -> None:
 
 
 def run_sequential(study: Study, runs: Sequence[Run], backend: Backend | None = None,
-                   on_finished: OnFinished | None = None) -> dict[int, str]:
+                   on_finished: OnFinished | None = None) -> dict[str, str]:
     return work(study, work_units(runs, study.training["models_per_batch"]), backend, on_finished)
 
 
@@ -135,7 +135,7 @@ def _failed_since(run_dir: Path, since: float) -> bool:
 
 
 def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = None,
-                  on_finished: OnFinished | None = None, poll_s: float = 0.5) -> dict[int, str]:
+                  on_finished: OnFinished | None = None, poll_s: float = 0.5) -> dict[str, str]:
     """``executor.workers`` spawned processes share the units through claims;
     this process polls the run folders to report progress."""
     ex = study.executor
@@ -146,15 +146,15 @@ def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = N
     started = time.time()
     for p in procs:
         p.start()
-    reported: dict[int, str] = {}
+    reported: dict[str, str] = {}
     try:
         while True:
             alive = any(p.is_alive() for p in procs)
             for run in runs:
-                if run.model_num not in reported:
+                if run.run_id not in reported:
                     state = run_state(run, study.run_dir(run))
                     if state == DONE or (state == FAILED and _failed_since(study.run_dir(run), started)):
-                        reported[run.model_num] = state
+                        reported[run.run_id] = state
                         if on_finished is not None:
                             on_finished(run, state)
             if not alive:
@@ -202,7 +202,7 @@ def slurm_parameters(study: Study) -> dict[str, Any]:
     return out
 
 
-def slurm_task(study: Study, runs: list[Run], backend: Backend | None = None) -> dict[int, str]:
+def slurm_task(study: Study, runs: list[Run], backend: Backend | None = None) -> dict[str, str]:
     """One array task: its runs, batched per (dataset, method), under claims."""
     set_thread_budget(study.executor["slurm"]["cpus_per_task"])
     return work(study, work_units(runs, study.training["models_per_batch"]), backend)

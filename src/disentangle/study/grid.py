@@ -1,14 +1,27 @@
 """The study grid (study.md §0.1) and the identity of a run.
 
-A study is ``datasets x methods x values x seeds`` taken from a params file;
-a smaller grid is a subset of the paper's 12,600 runs and keeps the
+A study is ``datasets x methods x values x seeds`` taken from a params file.
+A run of the paper's grid (a dataset and a method with a ``sweep_index`` in
+``vocabulary``, one of the method's ``paper_values``, a seed in 0..49) keeps the
 reference's stable index
 
-    model_num = 1800 * dataset_idx + 300 * method_idx + 50 * value_idx + seed
+    model_num = 1800 * dataset.sweep_index + 300 * method.sweep_index + 50 * value_index + seed
 
-with datasets and methods in the reference sweep's order (``STUDY_DATASETS``,
-``PAPER_GRID``: beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae,
-annealed_vae).
+(``value_index``: the value's position in ``paper_values``). The indices are the
+vocabulary's explicit ``sweep_index`` fields, never positions in a list, so
+reordering or extending the vocabulary renumbers nothing.
+
+Runs outside the paper's grid (documented decision)
+---------------------------------------------------
+A method, dataset or value outside the paper's grid, or a seed >= 50, has no
+``model_num`` (``None``). Its identity is the string
+``x-<dataset>-<method>-<repr(float(value))>-s<seed>``: injective by construction
+(vocabulary names contain no ``-``; ``repr`` of a float round-trips; the seed is
+last), and it cannot meet a paper run, whose identity is ``<model_num:05d>``
+(digits only). ``Run.run_id`` is that identity for every run: it names the
+folder (``<run_id>-<train_hash8>``, so paper runs keep ``<model_num:05d>-<hash8>``)
+and keys runs in the executors, the study's reports and the results table's
+``run_id`` column (``model_num`` and ``value_index`` are empty there for such runs).
 
 Run identity (documented decision)
 ----------------------------------
@@ -28,7 +41,7 @@ Run identity (documented decision)
   ones; they are re-evaluated, the trained models are kept (``train_hash`` is
   unchanged). ``config_hash`` = hash of both plus the list of
   representations: the run's full config.
-* A run lives in ``runs/<model_num:05d>-<train_hash[:8]>/``. A changed training
+* A run lives in ``runs/<run_id>-<train_hash[:8]>/`` (``<model_num:05d>-...`` for a paper run). A changed training
   setting therefore gives a *new folder* (the old one is never mistaken for the
   new run and is reported as stale). A changed evaluation setting keeps the
   trained model and *re-evaluates* it (each record stores its ``eval_hash``).
@@ -48,10 +61,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from ..params import PAPER_GRID, STUDY_DATASETS, Params, load
+from .. import vocabulary
+from ..params import Params, load
 
 #: version of what a run computes; part of every hash (see module docstring)
 RUN_PROTOCOL = 1
+#: the strides of the reference's sweep (study.md §0.1): 6 methods x 6 values x 50 seeds per dataset
 RUNS_PER_DATASET = 1800
 RUNS_PER_METHOD = 300
 RUNS_PER_VALUE = 50
@@ -61,31 +76,59 @@ REFERENCE_LR = 1e-4
 REFERENCE_ANNEAL_THRESHOLD = 100_000
 #: training settings that change the trained numbers (hashed)
 HASHED_TRAINING = ("steps", "batch_size", "latent_dim", "encoder_kernel", "factor_vae_double_step", "eval_batches")
+#: prefix of the identity of a run outside the paper's grid
+EXTENSION_PREFIX = "x"
+
+
+def _paper_index(dataset: str, method: str, value: float, seed: int) -> tuple[int, int, int, int] | str:
+    """(dataset, method, value, seed) indices of a paper-grid point, else why it is not one."""
+    d, m = vocabulary.lookup("dataset", dataset), vocabulary.lookup("method", method)
+    if d.sweep_index is None:
+        return f"dataset {dataset!r} is not in the paper's grid (datasets: {list(vocabulary.paper_datasets())})"
+    if m.sweep_index is None:
+        return f"method {method!r} is not in the paper's grid (methods: {list(vocabulary.paper_methods())})"
+    if value not in m.paper_values:
+        return f"{method}: value {value!r} not in the paper grid {list(m.paper_values)}"
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < vocabulary.PAPER_SEEDS:
+        return f"seed must be in 0..{vocabulary.PAPER_SEEDS - 1} for the paper's grid, got {seed!r}"
+    return d.sweep_index, m.sweep_index, m.paper_values.index(value), seed
+
+
+def in_paper_grid(dataset: str, method: str, value: float, seed: int) -> bool:
+    """Whether the run is one of the paper's 12,600 (it then has a ``model_num``)."""
+    return not isinstance(_paper_index(dataset, method, value, seed), str)
 
 
 def model_num(dataset: str, method: str, value: float, seed: int) -> int:
-    """The reference's index of a run (study.md §0.1)."""
-    if dataset not in STUDY_DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; allowed: {list(STUDY_DATASETS)}")
-    if method not in PAPER_GRID:
-        raise ValueError(f"unknown method {method!r}; allowed: {list(PAPER_GRID)}")
-    if value not in PAPER_GRID[method]:
-        raise ValueError(f"{method}: value {value!r} not in the paper grid {list(PAPER_GRID[method])}")
-    if not 0 <= seed < RUNS_PER_VALUE:
-        raise ValueError(f"seed must be in 0..{RUNS_PER_VALUE - 1}, got {seed}")
-    return (RUNS_PER_DATASET * STUDY_DATASETS.index(dataset) + RUNS_PER_METHOD * list(PAPER_GRID).index(method)
-            + RUNS_PER_VALUE * PAPER_GRID[method].index(value) + seed)
+    """The reference's index of a paper-grid run (study.md §0.1); ``ValueError`` outside the grid."""
+    index = _paper_index(dataset, method, value, seed)
+    if isinstance(index, str):
+        raise ValueError(index)
+    d, m, v, seed = index
+    return RUNS_PER_DATASET * d + RUNS_PER_METHOD * m + RUNS_PER_VALUE * v + seed
+
+
+def run_id(dataset: str, method: str, value: float, seed: int) -> str:
+    """A run's identity: ``<model_num:05d>`` in the paper's grid, else
+    ``x-<dataset>-<method>-<repr(float(value))>-s<seed>`` (module docstring)."""
+    if in_paper_grid(dataset, method, value, seed):
+        return f"{model_num(dataset, method, value, seed):05d}"
+    vocabulary.lookup("dataset", dataset), vocabulary.lookup("method", method)
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+    return f"{EXTENSION_PREFIX}-{dataset}-{method}-{float(value)!r}-s{seed}"
 
 
 def grid_point(num: int) -> tuple[str, str, float, int]:
     """Inverse of :func:`model_num`: ``(dataset, method, value, seed)``."""
-    if not 0 <= num < RUNS_PER_DATASET * len(STUDY_DATASETS):
-        raise ValueError(f"model_num must be in 0..{RUNS_PER_DATASET * len(STUDY_DATASETS) - 1}, got {num}")
     d, rest = divmod(num, RUNS_PER_DATASET)
     m, rest = divmod(rest, RUNS_PER_METHOD)
     v, seed = divmod(rest, RUNS_PER_VALUE)
-    method = list(PAPER_GRID)[m]
-    return STUDY_DATASETS[d], method, PAPER_GRID[method][v], seed
+    datasets = {e.sweep_index: e.name for e in vocabulary.DATASETS.values() if e.sweep_index is not None}
+    methods = {e.sweep_index: e for e in vocabulary.METHODS.values() if e.sweep_index is not None}
+    if num < 0 or d not in datasets or m not in methods or v >= len(methods[m].paper_values):
+        raise ValueError(f"model_num {num} is not in the paper's grid (0..{RUNS_PER_DATASET * len(datasets) - 1})")
+    return datasets[d], methods[m].name, methods[m].paper_values[v], seed
 
 
 def metrics_for(evaluation: dict[str, Any], representation: str) -> list[str]:
@@ -104,24 +147,30 @@ def stable_hash(obj: Any) -> str:
 class Run:
     """One model of the study: a grid point plus its full config and hashes."""
 
-    model_num: int
+    model_num: int | None  #: the reference's index; None outside the paper's grid
     dataset: str
     dataset_source: str
     method: str
     hyperparameter: str
     value: float
-    value_index: int
+    value_index: int | None  #: position in the method's paper values; None for another value
     seed: int
     training: dict[str, Any] = field(compare=False, hash=False)
     evaluation: dict[str, Any] = field(compare=False, hash=False)
     train_hash: str = ""
     eval_hash: str = ""
     config_hash: str = ""
+    run_id: str = ""  #: ``<model_num:05d>`` or ``x-...`` outside the paper's grid (module docstring)
 
     @property
     def name(self) -> str:
-        """Folder name: ``<model_num:05d>-<train_hash[:8]>``."""
-        return f"{self.model_num:05d}-{self.train_hash[:8]}"
+        """Folder name: ``<run_id>-<train_hash[:8]>`` (``<model_num:05d>-...`` for a paper run)."""
+        return f"{self.run_id}-{self.train_hash[:8]}"
+
+    @property
+    def order(self) -> tuple[bool, int, str]:
+        """Sort key: paper runs in ``model_num`` order, then the others by ``run_id``."""
+        return (self.model_num is None, -1 if self.model_num is None else self.model_num, self.run_id)
 
     @property
     def group(self) -> tuple[str, str]:
@@ -130,7 +179,7 @@ class Run:
 
     def config(self) -> dict[str, Any]:
         """The full config that ``config_hash`` covers (stored as ``run_config.json``)."""
-        return {"protocol": RUN_PROTOCOL, "model_num": self.model_num, "dataset": self.dataset,
+        return {"protocol": RUN_PROTOCOL, "model_num": self.model_num, "run_id": self.run_id, "dataset": self.dataset,
                 "dataset_source": self.dataset_source, "method": self.method,
                 "hyperparameter": self.hyperparameter, "value": self.value, "seed": self.seed,
                 "training": self.training, "evaluation": self.evaluation,
@@ -140,10 +189,8 @@ class Run:
 def make_run(dataset: str, dataset_source: str, method: str, value: float, seed: int,
              training: dict[str, Any], evaluation: dict[str, Any]) -> Run:
     """Build a :class:`Run` and its hashes (see the module docstring)."""
-    from ..models import hyperparameter_name
-
     value = float(value)
-    hp = hyperparameter_name(method)
+    hp = vocabulary.hyperparameter(method)
     train_part = {"protocol": RUN_PROTOCOL, "dataset": dataset, "dataset_source": dataset_source,
                   "method": method, "hyperparameter": hp, "value": value, "seed": seed,
                   "training": {k: training[k] for k in HASHED_TRAINING}}
@@ -167,10 +214,14 @@ def make_run(dataset: str, dataset_source: str, method: str, value: float, seed:
     train_hash, eval_hash = stable_hash(train_part), stable_hash(eval_part)
     config_hash = stable_hash({"train": train_hash, "eval": eval_hash,
                                "representations": sorted(evaluation["representations"])})
-    return Run(model_num=model_num(dataset, method, value, seed), dataset=dataset, dataset_source=dataset_source,
-               method=method, hyperparameter=hp, value=value, value_index=PAPER_GRID[method].index(value),
+    paper = in_paper_grid(dataset, method, value, seed)
+    paper_values = vocabulary.METHODS[method].paper_values
+    return Run(model_num=model_num(dataset, method, value, seed) if paper else None, dataset=dataset,
+               dataset_source=dataset_source, method=method, hyperparameter=hp, value=value,
+               value_index=paper_values.index(value) if value in paper_values else None,
                seed=seed, training=dict(training), evaluation=dict(evaluation),
-               train_hash=train_hash, eval_hash=eval_hash, config_hash=config_hash)
+               train_hash=train_hash, eval_hash=eval_hash, config_hash=config_hash,
+               run_id=run_id(dataset, method, value, seed))
 
 
 @dataclass
@@ -228,14 +279,19 @@ class Study:
         return self.params.shared["data_root"]
 
     def grid(self) -> list[tuple[str, str, float, int]]:
-        """``(dataset, method, value, seed)`` of every run, in model_num order."""
+        """``(dataset, method, value, seed)`` of every run: the paper's runs in model_num
+        order, then the others in :func:`run_id` order."""
         s = self.params.study
         points = [(d, m, float(v), seed)
-                  for d in STUDY_DATASETS if d in s["datasets"]
-                  for m in PAPER_GRID if m in s["methods"]
-                  for v in PAPER_GRID[m] if v in s["values"].get(m, PAPER_GRID[m])
-                  for seed in sorted(s["seeds"])]
-        return points
+                  for d in s["datasets"] for m in s["methods"]
+                  for v in s["values"].get(m, vocabulary.METHODS[m].paper_values)
+                  for seed in s["seeds"]]
+
+        def order(point):
+            paper = in_paper_grid(*point)
+            return (not paper, model_num(*point) if paper else -1, run_id(*point))
+
+        return sorted(points, key=order)
 
     def runs(self, resolve_source: Callable[[str, str, str | None], str]) -> list[Run]:
         """Every run with its hashes; ``resolve_source(name, source, root)`` turns

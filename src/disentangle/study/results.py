@@ -20,10 +20,10 @@ from typing import Any, Sequence
 import pandas as pd
 
 from ..io import atomic_path
-from ..params import PAPER_GRID
-from .claims import global_lock
-from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS,
-                      metric_column)
+from .. import vocabulary
+from .locks import global_lock
+from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, RUN_ID_COLUMN, SETTINGS_COLUMNS, TIME_COLUMNS,
+                      TRAIN_COLUMNS, metric_column)
 from .grid import Run, Study, model_num
 from .killpoints import kill_point
 from .runs import read_json_or_none as read_json
@@ -42,16 +42,25 @@ def _cell(v: Any) -> Any:
 
 
 def order_columns(df: pd.DataFrame) -> pd.DataFrame:
-    """Base columns, then metric columns (sorted), then timings and provenance."""
+    """Base columns (with ``run_id`` when runs outside the paper's grid are present), then metric
+    columns (sorted), then timings and provenance."""
     for c in (*BASE_COLUMNS, *TAIL_COLUMNS):
         if c not in df.columns:
             df[c] = None
-    metric = sorted(c for c in df.columns if c not in BASE_COLUMNS and c not in TAIL_COLUMNS)
-    df = df[[*BASE_COLUMNS, *metric, *TAIL_COLUMNS]]
+    identity = []
+    if RUN_ID_COLUMN in df.columns:
+        paper = df["model_num"].notna()
+        df.loc[paper, RUN_ID_COLUMN] = [f"{int(n):05d}" for n in df.loc[paper, "model_num"]]
+        identity = [RUN_ID_COLUMN]
+    base = [*RUN_COLUMNS, *identity, *SETTINGS_COLUMNS, *TRAIN_COLUMNS]
+    metric = sorted(c for c in df.columns if c not in base and c not in TAIL_COLUMNS)
+    df = df[[*base, *metric, *TAIL_COLUMNS]]
     for c in ("model_num", "value_index", "seed"):
-        df[c] = df[c].astype("int64")
+        # runs outside the paper's grid have no model_num / value_index: a nullable column then
+        df[c] = df[c].astype("int64" if df[c].notna().all() else "Int64")
     df["value"] = df["value"].astype("float64")
-    return df.sort_values(["model_num", "representation"], kind="stable").reset_index(drop=True)
+    return df.sort_values(["model_num", *identity, "representation"], kind="stable",
+                          na_position="last").reset_index(drop=True)
 
 
 def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
@@ -75,6 +84,7 @@ def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
             "time.data": done["time"]["data"], "time.train": done["time"]["train"],
             "time.eval": record["eval_time"], "time.bookkeeping": done["time"]["bookkeeping"],
             "origin": "disentangle", "device": done["device"], **done["versions"],
+            **({RUN_ID_COLUMN: run.run_id} if run.model_num is None else {}),
         }
         rows.append(row)
     return rows
@@ -118,16 +128,10 @@ def load_results(results_dir: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the reference's records
 
-#: the reference's dataset names (study.md §3) → ours
-DLIB_DATASETS = {
-    "dsprites_full": "dsprites", "color_dsprites": "color_dsprites", "noisy_dsprites": "noisy_dsprites",
-    "scream_dsprites": "scream_dsprites", "smallnorb": "smallnorb", "cars3d": "cars3d", "shapes3d": "shapes3d",
-}
+#: the reference's dataset names (study.md §3) → ours, for the paper's datasets (``vocabulary``)
+DLIB_DATASETS = {vocabulary.DATASETS[name].dlib_name: name for name in vocabulary.paper_datasets()}
 #: the gin binding that holds each method's swept hyperparameter (study.md §0.1)
-DLIB_BINDINGS = {
-    "beta_vae": "vae.beta", "factor_vae": "factor_vae.gamma", "dip_vae_i": "dip_vae.lambda_od",
-    "dip_vae_ii": "dip_vae.lambda_od", "beta_tc_vae": "beta_tc_vae.beta", "annealed_vae": "annealed_vae.c_max",
-}
+DLIB_BINDINGS = {name: vocabulary.METHODS[name].gin_binding for name in vocabulary.paper_methods()}
 DLIB_REPRESENTATIONS = {"@mean_representation": "mean", "@sampled_representation": "sampled"}
 
 
@@ -162,8 +166,6 @@ def load_dlib(path: str | Path) -> pd.DataFrame:
     missing = [c for c in need if c not in raw.columns]
     if missing:
         raise ValueError(f"{path}: not a disentanglement_lib aggregate (missing columns {missing})")
-    from ..models import hyperparameter_name
-
     rows: dict[tuple[int, str], dict[str, Any]] = {}
     seen: set[tuple[int, str, str]] = set()
     for i, rec in enumerate(raw.to_dict(orient="records")):
@@ -190,8 +192,8 @@ def load_dlib(path: str | Path) -> pd.DataFrame:
         metric = gin_literal(rec["evaluation_config.evaluation.name"])
         row = rows.setdefault((num, rep), {
             "model_num": num, "dataset": DLIB_DATASETS[dataset], "dataset_source": "file", "method": method,
-            "hyperparameter": hyperparameter_name(method), "value": value,
-            "value_index": PAPER_GRID[method].index(value), "seed": seed, "representation": rep,
+            "hyperparameter": vocabulary.hyperparameter(method), "value": value,
+            "value_index": vocabulary.METHODS[method].paper_values.index(value), "seed": seed, "representation": rep,
             "config_hash": None, "eval_settings": "paper", "origin": "disentanglement_lib", "time.eval": 0.0,
             "steps": (None if _missing(rec.get("train_config.model.training_steps"))
                       else int(gin_literal(rec["train_config.model.training_steps"]))),

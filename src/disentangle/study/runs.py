@@ -1,9 +1,10 @@
 """One run = train → save model → evaluate both representations → records
 (study.md §7.1), resumable at every step.
 
-Folder ``runs/<model_num:05d>-<train_hash8>/`` (every file written atomically):
+Folder ``runs/<run_id>-<train_hash8>/`` (``<model_num:05d>-...`` in the paper's
+grid, see ``grid.py``; every file written atomically):
 
-* ``claim``               the worker holding the run (see ``claims.py``)
+* ``claim``               the worker holding the run (see ``locks.py``)
 * ``run_config.json``     the run's full config and hashes
 * ``train_config.json``, ``log.jsonl``, ``checkpoints/``, ``model/``,
   ``train_results.json``  written by the trainer (resumes from its checkpoint)
@@ -37,14 +38,15 @@ import numpy as np
 
 from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
 from ..io import read_json as _read_json
-from . import claims
+from .. import vocabulary
+from . import locks
 from .backend import Backend
 from .grid import Run, Study, metrics_for
 from .killpoints import kill_point
 
 #: postprocess seeds of the reference pipeline (study.md §7.2); the sampled
 #: representation's noise stream per metric is seeded by (this, metric's eval seed)
-POSTPROCESS_SEEDS = {"mean": 2357136044, "sampled": 2546248239}
+POSTPROCESS_SEEDS = vocabulary.POSTPROCESS_SEEDS
 
 DONE, FAILED, RUNNING, PENDING, DAMAGED = "done", "failed", "running", "pending", "damaged"
 STATES = (DONE, RUNNING, FAILED, PENDING, DAMAGED)
@@ -117,7 +119,7 @@ def run_state(run: Run, run_dir: Path) -> str:
     done = read_json_or_none(run_dir / "done.json")
     if not problems and done is not None and done.get("config_hash") == run.config_hash:
         return DONE
-    if (run_dir / claims.CLAIM).exists() and not claims.is_stale(run_dir):
+    if (run_dir / locks.CLAIM).exists() and not locks.is_stale(run_dir):
         return RUNNING
     if problems:
         return DAMAGED
@@ -165,7 +167,7 @@ class Timings:
 
     data: float = 0.0
     train: float = 0.0
-    eval: dict[int, dict[str, float]] = field(default_factory=dict)
+    eval: dict[str, dict[str, float]] = field(default_factory=dict)
     total: float = 0.0
 
 
@@ -208,8 +210,8 @@ class Worker:
             atomic_write_json(run_dir / "run_config.json", run.config())
 
     # -- the pipeline --------------------------------------------------------------------
-    def execute(self, runs: Sequence[Run], on_finished: Callable[[Run, str], None] | None = None) -> dict[int, str]:
-        """Run a group of claimed runs of one (dataset, method); returns model_num → state.
+    def execute(self, runs: Sequence[Run], on_finished: Callable[[Run, str], None] | None = None) -> dict[str, str]:
+        """Run a group of claimed runs of one (dataset, method); returns run_id → state.
 
         Training is batched over the group (``training.models_per_batch``); a
         failure is recorded in ``failed.json`` and does not stop the other runs.
@@ -217,7 +219,7 @@ class Worker:
         start = time.perf_counter()
         dirs = [self.study.run_dir(r) for r in runs]
         timings = Timings()
-        outcome: dict[int, str] = {}
+        outcome: dict[str, str] = {}
         for run, d in zip(runs, dirs):
             self.prepare(run, d)
             kill_point("run_start")
@@ -231,17 +233,17 @@ class Worker:
         except Exception as e:  # noqa: BLE001 - recorded per run, the study goes on
             for run, d in zip(runs, dirs):
                 self._fail(run, d, "train", e)
-                outcome[run.model_num] = FAILED
+                outcome[run.run_id] = FAILED
             return self._finish(runs, outcome, on_finished)
         kill_point("train_done")
         evaluated = []
         for run, d in zip(runs, dirs):
             try:
-                timings.eval[run.model_num] = self._evaluate(run, d, dataset)
+                timings.eval[run.run_id] = self._evaluate(run, d, dataset)
                 evaluated.append((run, d))
             except Exception as e:  # noqa: BLE001
                 self._fail(run, d, "evaluate", e)
-                outcome[run.model_num] = FAILED
+                outcome[run.run_id] = FAILED
         timings.total = time.perf_counter() - start
         k = len(runs)
         shared_time = {"data": timings.data / k, "train": timings.train / k}
@@ -249,39 +251,39 @@ class Worker:
                           - sum(sum(e.values()) for e in timings.eval.values())) / k
         device = self.backend.resolved_device(self.study.device)
         for run, d in evaluated:
-            record = {"config_hash": run.config_hash, "model_num": run.model_num,
-                      "train": read_json(d / "train_results.json") or train_results[run.model_num],
+            record = {"config_hash": run.config_hash, "model_num": run.model_num, "run_id": run.run_id,
+                      "train": read_json(d / "train_results.json") or train_results[run.run_id],
                       "device": device,
                       "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
-                      "time": {**shared_time, "eval": timings.eval[run.model_num], "bookkeeping": bookkeeping},
+                      "time": {**shared_time, "eval": timings.eval[run.run_id], "bookkeeping": bookkeeping},
                       "versions": self.versions(), "finished_at": time.time()}
             with atomic_path(d / "done.json") as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("done_write")
-            outcome[run.model_num] = DONE
+            outcome[run.run_id] = DONE
         return self._finish(runs, outcome, on_finished)
 
     @staticmethod
-    def _finish(runs: Sequence[Run], outcome: dict[int, str], on_finished) -> dict[int, str]:
+    def _finish(runs: Sequence[Run], outcome: dict[str, str], on_finished) -> dict[str, str]:
         if on_finished is not None:
             for run in runs:
-                on_finished(run, outcome[run.model_num])
+                on_finished(run, outcome[run.run_id])
         return outcome
 
-    def _train(self, runs: Sequence[Run], dirs: Sequence[Path], dataset: Any) -> dict[int, dict]:
+    def _train(self, runs: Sequence[Run], dirs: Sequence[Path], dataset: Any) -> dict[str, dict]:
         """Train the runs without ``train_results.json``; read the others back."""
-        results: dict[int, dict] = {}
+        results: dict[str, dict] = {}
         todo = []
         for run, d in zip(runs, dirs):
             stored = read_json(d / "train_results.json")
             if stored is not None and model_problem(d / "model") is None:
-                results[run.model_num] = stored
+                results[run.run_id] = stored
             else:
                 todo.append((run, d))
         if todo:
             trained = self.backend.train([r for r, _ in todo], dataset, [d for _, d in todo], self.study.device)
             for (run, _), record in zip(todo, trained):
-                results[run.model_num] = record
+                results[run.run_id] = record
         return results
 
     def _evaluate(self, run: Run, run_dir: Path, dataset: Any) -> dict[str, float]:
@@ -299,13 +301,10 @@ class Worker:
             if model is None:
                 model = self._load_or_retrain(run, run_dir, dataset)
             seeds = self.backend.evaluation_seeds(rep)
-            metrics: dict[str, Any] = {}
-            for metric in metrics_for(run.evaluation, rep):
-                represent = representation_fn(model, rep, seeds[metric])
-                metrics.update(self.backend.evaluate(dataset, represent, metric, seeds[metric],
-                                                     run.evaluation["settings"],
-                                                     run.evaluation.get("overrides"),
-                                                     classifiers=run.evaluation.get("classifiers", "paper")))
+            metrics = self.backend.evaluate(
+                dataset, lambda metric, seed, rep=rep: representation_fn(model, rep, seed),
+                metrics_for(run.evaluation, rep), seeds, run.evaluation["settings"],
+                run.evaluation.get("overrides"), classifiers=run.evaluation.get("classifiers", "paper"))
             seconds[rep] = time.perf_counter() - t0
             record = {"representation": rep, "eval_hash": run.eval_hash, "eval_seeds": seeds,
                       "settings": run.evaluation["settings"],
@@ -336,7 +335,7 @@ class Worker:
         trace = "".join(traceback.format_exception(error))
         atomic_write_text(run_dir / "failed.log", trace)
         atomic_write_json(run_dir / "failed.json", {
-            "config_hash": run.config_hash, "model_num": run.model_num, "phase": phase,
+            "config_hash": run.config_hash, "model_num": run.model_num, "run_id": run.run_id, "phase": phase,
             "error": one_line_error(error), "traceback": trace, "time": time.time()})
 
 
@@ -361,6 +360,6 @@ def representation_fn(model: Any, representation: str, eval_seed: int) -> Callab
     if representation == "mean":
         return model.represent_mean
     if representation == "sampled":
-        rng = np.random.default_rng([POSTPROCESS_SEEDS["sampled"], eval_seed])
+        rng = np.random.default_rng([vocabulary.POSTPROCESS_SEEDS["sampled"], eval_seed])
         return lambda x: model.represent_sampled(x, rng)
     raise ValueError(f"representation must be 'mean' or 'sampled', got {representation!r}")

@@ -1,4 +1,4 @@
-"""Run claims: two workers on one results folder never take the same run.
+"""Worker file locks (run claims): two workers on one results folder never take the same run.
 
 A claim is a file ``<run folder>/claim`` created with ``O_CREAT | O_EXCL``
 holding ``{pid, host, time}``; a heartbeat thread touches it every
