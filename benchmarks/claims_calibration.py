@@ -49,7 +49,8 @@ import pandas as pd
 
 from disentangle.analysis import claims
 from disentangle.analysis.bootstrap import SCHEMES, BootstrapCI, bootstrap_replicates, interval_from_replicates
-from disentangle.analysis.paper_values import CLAIMS, METHODS
+from disentangle.analysis.paper_values import CLAIMS
+from disentangle.vocabulary import paper_methods
 from disentangle.analysis.synthetic import synthetic_results
 from disentangle.io import atomic_write_text
 from disentangle.study.columns import SCORES
@@ -297,7 +298,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--params", help="read datasets/methods/values/seeds from this params file's study section")
     ap.add_argument("--datasets", nargs="+", default=None)
-    ap.add_argument("--methods", nargs="+", default=list(METHODS))
+    ap.add_argument("--methods", nargs="+", default=list(paper_methods()))
     ap.add_argument("--values-per-method", type=int, default=3)
     ap.add_argument("--seeds", type=int, nargs="+", default=None, help="seeds per configuration to calibrate")
     ap.add_argument("--label", default="default")

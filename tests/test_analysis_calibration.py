@@ -12,7 +12,8 @@ from scipy import stats
 from disentangle.analysis import claims
 from disentangle.analysis.bootstrap import BootstrapCI, RunResampler, bootstrap_ci, bootstrap_many
 from disentangle.analysis.claims import GateRow, calibrated_gate
-from disentangle.analysis.paper_values import CLAIMS, METHODS
+from disentangle.analysis.paper_values import CLAIMS
+from disentangle.vocabulary import paper_methods
 from disentangle.analysis.synthetic import synthetic_results
 from disentangle.params import load
 
@@ -188,7 +189,7 @@ def test_summary_keeps_the_smallest_widening_that_meets_the_goals():
 
 
 def test_claims_table_widens_by_the_calibrated_factor():
-    df = synthetic_results(["dsprites", "color_dsprites"], list(METHODS), 3, 3, seed=0)
+    df = synthetic_results(["dsprites", "color_dsprites"], list(paper_methods()), 3, 3, seed=0)
     gate_rows = lambda w: {"C4a": [claims.GateRow("C4a", "d", 2, 6, 3, 3, 0.95, 0.0, "subsample", "3", w)]}
     one = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(1.0)).iloc[0]
     two = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(2.0)).iloc[0]
@@ -216,7 +217,7 @@ def test_bootstrap_many_agrees_across_schemes_on_a_constant_statistic():
 
 
 def test_a_widened_interval_never_leaves_the_statistics_range():
-    df = synthetic_results(["dsprites", "color_dsprites"], list(METHODS), 3, 3, seed=0)
+    df = synthetic_results(["dsprites", "color_dsprites"], list(paper_methods()), 3, 3, seed=0)
     gate = {"C3b": [claims.GateRow("C3b", "d", 2, 6, 3, 3, 0.95, 0.0, "subsample", "3", 50.0)]}
     row = claims.claims_table(df, ["C3b"], seed=0, n_boot=10, gate=gate).iloc[0]
     assert 0.0 <= row["ci_lo"] <= row["estimate"] <= row["ci_hi"] <= 100.0

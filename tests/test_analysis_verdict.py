@@ -11,7 +11,8 @@ import yaml
 
 from disentangle import params, theory
 from disentangle.analysis import claims, verdict
-from disentangle.analysis.paper_values import CLAIMS, METHODS
+from disentangle.analysis.paper_values import CLAIMS
+from disentangle.vocabulary import paper_methods
 from disentangle.analysis.synthetic import synthetic_results
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,7 +83,7 @@ def small_book(tmp_path_factory):
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(ROOT / name, tmp / name)
     # the default book's design: the smallest the claims gate is calibrated at
-    df = synthetic_results(("dsprites", "color_dsprites"), METHODS, 3, 3, seed=0, downstream_sizes=(10, 100))
+    df = synthetic_results(("dsprites", "color_dsprites"), paper_methods(), 3, 3, seed=0, downstream_sizes=(10, 100))
     df.to_parquet(tmp / "results.parquet")
     data = yaml.safe_load((ROOT / "params" / "ci.yaml").read_text())
     data["shared"]["results_dir"] = str(tmp)

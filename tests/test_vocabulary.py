@@ -281,3 +281,10 @@ def test_a_toy_seventh_method_trains_next_to_beta_vae(tmp_path, monkeypatch):
     assert np.isfinite(df["mig.discrete_mig"].astype(float)).all()
     names = sorted(p.name for p in Study.from_params(params).runs_dir.iterdir())
     assert len(names) == 2 and names[0].startswith("00000-") and names[1].startswith("x-dsprites-toy_vae-0.5-s0-")
+
+
+def test_labels_come_from_the_vocabulary_and_unknown_names_pass_through():
+    assert vocabulary.method_label("beta_tc_vae") == "β-TCVAE"
+    assert vocabulary.dataset_label("color_dsprites") == "Color-dSprites"
+    assert vocabulary.method_label("toy_vae") == "toy_vae" and vocabulary.dataset_label("x") == "x"
+    assert vocabulary.dsprites_variants() == ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites")

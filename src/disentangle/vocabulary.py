@@ -253,6 +253,16 @@ def _score_position(label: str) -> int:
     return SCORE_ORDER.index(label) if label in SCORE_ORDER else len(SCORE_ORDER)
 
 
+def method_label(name: str) -> str:
+    """The paper's label of a method (``"beta_vae"`` -> ``"β-VAE"``); an unknown name as it is."""
+    return METHODS[name].label if name in METHODS else name
+
+
+def dataset_label(name: str) -> str:
+    """The paper's label of a dataset (``"dsprites"`` -> ``"dSprites"``); an unknown name as it is."""
+    return DATASETS[name].label if name in DATASETS else name
+
+
 def evaluation_seeds(representation: str = "mean") -> dict[str, int]:
     """metric config -> the reference's evaluation seed for ``representation`` (study.md §7.2)."""
     if representation not in REPRESENTATIONS:

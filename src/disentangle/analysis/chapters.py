@@ -26,7 +26,6 @@ from .. import study as study_api  # noqa: E402
 from .. import vocabulary  # noqa: E402
 from . import plots  # noqa: E402
 from .claims import scale_note  # noqa: E402
-from .paper_values import DATASET_LABELS, METHOD_LABELS, METHODS  # noqa: E402
 from .plots import CURVE_PARTS  # noqa: E402
 from .results_table import CONFIG_KEY, RUN_KEY, present_scores, require_columns  # noqa: E402
 
@@ -142,7 +141,7 @@ def show(make: Callable[[], object], reason: str | None = None) -> None:
 
 def ordered(df: pd.DataFrame, column: str) -> list[str]:
     """The distinct ``column`` ("dataset" or "method") values of ``df`` in sweep order."""
-    order = METHODS if column == "method" else tuple(DATASET_LABELS)
+    order = vocabulary.paper_methods() if column == "method" else vocabulary.paper_datasets()
     return sorted(pd.unique(df[column]), key=lambda v: order.index(v) if v in order else len(order))
 
 
@@ -163,7 +162,7 @@ def grid_table(params_file: str | Path) -> pd.DataFrame:
     grid = pd.DataFrame(study.grid(), columns=["dataset", "method", "value", "seed"])
     rows = []
     for (dataset, method), g in grid.groupby(["dataset", "method"], sort=False):
-        rows.append({"dataset": DATASET_LABELS.get(dataset, dataset), "method": METHOD_LABELS.get(method, method),
+        rows.append({"dataset": vocabulary.dataset_label(dataset), "method": vocabulary.method_label(method),
                      "hyperparameter": vocabulary.hyperparameter(method),
                      "values": ", ".join(f"{v:g}" for v in sorted(g["value"].unique())),
                      "seeds": ", ".join(str(s) for s in sorted(g["seed"].unique())), "runs": len(g)})
@@ -181,8 +180,8 @@ def results_overview(df: pd.DataFrame) -> pd.DataFrame:
     for name, col in scores.items():
         out[f"{name} (median)"] = grouped[col].median()
     out = out.reset_index()
-    out["dataset"] = out["dataset"].map(lambda d: DATASET_LABELS.get(d, d))
-    out["method"] = out["method"].map(lambda m: METHOD_LABELS.get(m, m))
+    out["dataset"] = out["dataset"].map(lambda d: vocabulary.dataset_label(d))
+    out["method"] = out["method"].map(lambda m: vocabulary.method_label(m))
     return out
 
 
@@ -200,8 +199,8 @@ def learning_table(df: pd.DataFrame, pixels: dict[str, int]) -> pd.DataFrame:
         baseline = pixels[dataset] * np.log(2)
         for method, sub in [("all methods", g), *g.groupby("method", sort=False)]:
             recon = float(sub["train.reconstruction_loss"].median())
-            rows.append({"dataset": DATASET_LABELS.get(dataset, dataset),
-                         "method": METHOD_LABELS.get(method, method), "runs": len(sub),
+            rows.append({"dataset": vocabulary.dataset_label(dataset),
+                         "method": vocabulary.method_label(method), "runs": len(sub),
                          "reconstruction (median, nats)": recon, "baseline H·W·C·ln 2": baseline,
                          "% of baseline": 100 * recon / baseline,
                          "KL (median, nats)": float(sub["train.kl_loss"].median())})
@@ -278,7 +277,7 @@ def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:
     if folders.empty:
         return folders
     first = folders[folders["dataset"] == focus(folders, "dataset")].sort_values(["value", "seed"])
-    methods = [m for m in METHODS if m in set(first["method"])]
+    methods = [m for m in vocabulary.paper_methods() if m in set(first["method"])]
     weakest = [first[first["method"] == m].iloc[0] for m in methods]
     strongest = [first[(first["method"] == m) & (first["value"] == first.loc[first["method"] == m, "value"].max())]
                  .iloc[0] for m in methods]
@@ -289,7 +288,7 @@ def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:
 def run_label(row) -> str:
     """e.g. ``"β-VAE, beta = 16, seed 0"``."""
     hp = vocabulary.hyperparameter(row["method"]).split(".")[-1]
-    return f"{METHOD_LABELS.get(row['method'], row['method'])}, {hp} = {row['value']:g}, seed {row['seed']}"
+    return f"{vocabulary.method_label(row['method'])}, {hp} = {row['value']:g}, seed {row['seed']}"
 
 
 # ------------------------------------------------------------------------------------ chapters 5 and 6
@@ -313,7 +312,7 @@ def table5_side_by_side(table: pd.DataFrame, model: str) -> pd.DataFrame:
     cells = table.assign(cell=table.apply(cell, axis=1))
     out = cells.pivot(index="dataset", columns="metric", values="cell")
     out["chance level"] = cells.groupby("dataset")[f"null_{model}_pct"].mean().map("{:.0f}".format)
-    out.index = out.index.map(lambda d: DATASET_LABELS.get(d, d))
+    out.index = out.index.map(lambda d: vocabulary.dataset_label(d))
     return out.rename_axis(index="dataset", columns=None)
 
 

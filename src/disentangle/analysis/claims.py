@@ -35,11 +35,11 @@ import numpy as np
 import pandas as pd
 
 from ..study.columns import DOWNSTREAM, SCORES, UNSUPERVISED
-from ..vocabulary import CLAIM_METHODS
+from ..vocabulary import CLAIM_METHODS, dataset_label, dsprites_variants
 from . import correlation, downstream, selection, total_correlation, transfer, variance
 from .bootstrap import BootstrapCI, bootstrap_many
 from .paper_values import (
-    CLAIMS, DATASET_LABELS, DSPRITES_VARIANTS, TRANSFER_DRAWS, Expectation,
+    CLAIMS, TRANSFER_DRAWS, Expectation,
 )
 from .results_table import CONFIG_KEY, RUN_KEY, nanmean_or_nan, require_columns
 
@@ -130,7 +130,7 @@ def _dsprites_color(t: _Tables) -> float:
 
 def _downstream_dsprites(t: _Tables) -> float:
     c = downstream.accuracy_correlation(t.df)
-    return nanmean_or_nan(c.loc[c["dataset"].isin(DSPRITES_VARIANTS) & (c["metric"] != "Modularity"), "rho"])
+    return nanmean_or_nan(c.loc[c["dataset"].isin(dsprites_variants()) & (c["metric"] != "Modularity"), "rho"])
 
 
 def _efficiency(t: _Tables) -> float:
@@ -218,7 +218,7 @@ def structural_requirement(claim_id: str, df: pd.DataFrame, *, min_levels: int =
         return "needs ≥ 2 datasets"
     if claim_id == "C10" and not {"dsprites", "color_dsprites"} <= datasets:
         return "needs dSprites and Color-dSprites"
-    if claim_id == "C11" and not datasets & set(DSPRITES_VARIANTS):
+    if claim_id == "C11" and not datasets & set(dsprites_variants()):
         return "needs a dSprites variant"
     return None
 
@@ -409,7 +409,7 @@ def scale_note(df: pd.DataFrame) -> str:
     runs = df.drop_duplicates(list(RUN_KEY))
     lines = []
     for dataset, g in runs.groupby("dataset", sort=True):
-        label = DATASET_LABELS.get(dataset, dataset)
+        label = dataset_label(dataset)
         source = g["dataset_source"].iloc[0] if "dataset_source" in g.columns else "file"
         if source != "file":
             label += f" ({source})"

@@ -18,17 +18,6 @@ import pandas as pd
 
 from .. import vocabulary
 
-#: datasets and methods in sweep order (study.md §0.1); names, labels and grid live in ``vocabulary``
-DATASETS = vocabulary.paper_datasets()
-METHODS = vocabulary.paper_methods()
-DATASET_LABELS = {name: vocabulary.DATASETS[name].label for name in DATASETS}
-#: datasets the paper groups as "the dSprites variants" (paper.md §3(d), C11)
-DSPRITES_VARIANTS = vocabulary.dsprites_variants()
-#: number of ground-truth factors per dataset (paper.md §2.4)
-NUM_FACTORS = {name: vocabulary.DATASETS[name].num_factors for name in DATASETS}
-
-METHOD_LABELS = {name: vocabulary.METHODS[name].label for name in METHODS}
-
 #: Table 5 as printed (rows in the paper's order), one CSV next to this module
 TABLE5_FILE = Path(__file__).with_name("table5.csv")
 

@@ -31,10 +31,13 @@ from ..study.columns import (
     DOWNSTREAM, PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS, UNSUPERVISED,
 )
 from ..study.grid import model_num
-from .paper_values import DATASETS, METHODS, NUM_FACTORS
 
 EFFECTS = ("plausible", "method", "method_x_value", "noise")
 _DEFAULT_NOISE = {"plausible": 1.0, "method": 0.0, "method_x_value": 0.0, "noise": 1.0}
+
+#: the paper's grid, which the synthetic tables mimic (study.md §0.1)
+PAPER_DATASETS = vocabulary.paper_datasets()
+PAPER_METHODS = vocabulary.paper_methods()
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -44,9 +47,9 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 def _grid(datasets: Sequence[str], methods: Sequence[str],
           values_per_method: int | Mapping[str, Sequence[float]], seeds: int | Sequence[int]) -> pd.DataFrame:
     """One row per run with identity columns (model_num as in study.md §0.1)."""
-    unknown = [d for d in datasets if d not in DATASETS] + [m for m in methods if m not in METHODS]
+    unknown = [d for d in datasets if d not in PAPER_DATASETS] + [m for m in methods if m not in PAPER_METHODS]
     if unknown:
-        raise ValueError(f"unknown dataset/method name(s) {unknown}; known: {DATASETS}, {METHODS}")
+        raise ValueError(f"unknown dataset/method name(s) {unknown}; known: {PAPER_DATASETS}, {PAPER_METHODS}")
     if not datasets or not methods:
         raise ValueError("need at least one dataset and one method")
     seed_list = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
@@ -78,7 +81,7 @@ def _grid(datasets: Sequence[str], methods: Sequence[str],
 
 def synthetic_results(
     datasets: Sequence[str] = ("dsprites",),
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = PAPER_METHODS,
     values_per_method: int | Mapping[str, Sequence[float]] = 6,
     seeds: int | Sequence[int] = 3,
     *,
@@ -111,16 +114,16 @@ def synthetic_results(
     rng = np.random.default_rng(seed)
     runs = _grid(datasets, methods, values_per_method, seeds)
     n = len(runs)
-    m_idx = runs["method"].map(METHODS.index).to_numpy()
-    d_idx = runs["dataset"].map(DATASETS.index).to_numpy()
+    m_idx = runs["method"].map(PAPER_METHODS.index).to_numpy()
+    d_idx = runs["dataset"].map(PAPER_DATASETS.index).to_numpy()
     k = runs["value_index"].to_numpy().astype(float)
 
     # latent per-run quality (higher = more disentangled)
     population = rng if population_seed is None else np.random.default_rng(population_seed)
-    dataset_method = population.normal(0.0, 1.0, size=(len(DATASETS), len(METHODS)))
-    method_only = population.normal(0.0, 1.5, size=len(METHODS))
-    config_table = population.normal(0.0, 1.5, size=(len(METHODS), 6))
-    strength_slope = population.normal(0.0, 0.3, size=len(METHODS))
+    dataset_method = population.normal(0.0, 1.0, size=(len(PAPER_DATASETS), len(PAPER_METHODS)))
+    method_only = population.normal(0.0, 1.5, size=len(PAPER_METHODS))
+    config_table = population.normal(0.0, 1.5, size=(len(PAPER_METHODS), 6))
+    strength_slope = population.normal(0.0, 0.3, size=len(PAPER_METHODS))
     eps = rng.normal(size=n)
     if effect == "plausible":
         quality = dataset_method[d_idx, m_idx] + strength_slope[m_idx] * k + noise * eps
@@ -229,7 +232,7 @@ def _downstream_columns(runs: pd.DataFrame, quality: np.ndarray, rng: np.random.
                         sizes: Sequence[int]) -> dict:
     """Downstream accuracies per predictor and size (study.md §5.8) plus sample efficiency."""
     n = len(runs)
-    n_factors = runs["dataset"].map(NUM_FACTORS).to_numpy()
+    n_factors = runs["dataset"].map(lambda d: vocabulary.DATASETS[d].num_factors).to_numpy()
     chance = 1.0 / np.array([3.0, 6.0, 10.0, 20.0, 40.0, 40.0])[:max(n_factors.max(), 1)]
     artefact = (runs["method"].eq("annealed_vae") & runs["dataset"].isin(["noisy_dsprites", "scream_dsprites"])
                 & (runs["value_index"] <= 1)).to_numpy() if effect == "plausible" else np.zeros(n, bool)

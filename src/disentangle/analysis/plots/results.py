@@ -15,9 +15,15 @@ from matplotlib.figure import Figure
 
 from ...study.columns import SCORES
 from .. import downstream, total_correlation
-from ..paper_values import DATASET_LABELS, DATASETS, METHOD_LABELS, METHODS
+from ...vocabulary import dataset_label, method_label, paper_datasets, paper_methods
 from ..results_table import present_scores, representation, require_columns
 from .style import WIDTH, add_title, method_colours
+
+
+def _dataset_position(name: str) -> int:
+    """Datasets in the paper's sweep order; others after them."""
+    order = paper_datasets()
+    return order.index(name) if name in order else len(order)
 
 
 def _dataset_rows(df: pd.DataFrame, dataset: str, rep: str = "mean") -> pd.DataFrame:
@@ -41,7 +47,7 @@ def tc_vs_strength(df: pd.DataFrame, *, dataset: str, caption: str, column: str 
         for method, g in tidy[tidy["representation"] == rep].groupby("method"):
             g = g.sort_values("value_index")
             ax.plot(g["value_index"], g["median"], marker="o", color=palette[method],
-                    label=METHOD_LABELS.get(method, method))
+                    label=method_label(method))
             ax.fill_between(g["value_index"], g["q25"], g["q75"], color=palette[method], alpha=0.15)
         ax.set_yscale("log")
         ax.set_title(f"{rep} representation")
@@ -49,7 +55,7 @@ def tc_vs_strength(df: pd.DataFrame, *, dataset: str, caption: str, column: str 
         ax.set_xticks(range(int(tidy["value_index"].max()) + 1))
     axes[0].set_ylabel(quantity + ", log scale")
     axes[1].legend(fontsize=8, loc="best")
-    add_title(fig, f"{quantity.split(' (')[0]} vs regularisation strength — {DATASET_LABELS.get(dataset, dataset)}",
+    add_title(fig, f"{quantity.split(' (')[0]} vs regularisation strength — {dataset_label(dataset)}",
            caption)
     return fig
 
@@ -61,7 +67,7 @@ def tc_mean_vs_sampled(df: pd.DataFrame, *, caption: str, column: str = total_co
     palette = method_colours(pairs["method"].unique())
     for method, g in pairs.groupby("method"):
         ax.scatter(g["sampled"], g["mean"], s=12, alpha=0.7, color=palette[method],
-                   label=METHOD_LABELS.get(method, method))
+                   label=method_label(method))
     lims = [min(pairs["mean"].min(), pairs["sampled"].min()), max(pairs["mean"].max(), pairs["sampled"].max())]
     ax.plot(lims, lims, color="black", lw=0.8, ls="--", label="mean = sampled")
     ax.set_xscale("log")
@@ -84,11 +90,11 @@ def correlation_heatmaps(matrices: dict[str, pd.DataFrame], *, caption: str,
     size = WIDTH / ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, size * nrows * 0.95 + 0.6), squeeze=False,
                              layout="constrained")
-    ordered = sorted(matrices.items(), key=lambda kv: DATASETS.index(kv[0]) if kv[0] in DATASETS else len(DATASETS))
+    ordered = sorted(matrices.items(), key=lambda kv: _dataset_position(kv[0]))
     for ax, (dataset, m) in zip(axes.flat, ordered):
         sns.heatmap(m.astype(float), ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True,
                     fmt=".2f" if len(m) <= 6 else ".1f", annot_kws={"fontsize": 7}, square=True, cbar=False)
-        ax.set_title(DATASET_LABELS.get(dataset, dataset), fontsize=10)
+        ax.set_title(dataset_label(dataset), fontsize=10)
         ax.tick_params(labelsize=8)
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -106,8 +112,7 @@ def rho_heatmaps(table: pd.DataFrame, *, rows: str, cols: str, caption: str, tit
     (dataset, ``rows``, ``cols``, ``value``), e.g. unsupervised score × metric (Fig. 16)
     or metric × (predictor, size) (Fig. 19)."""
     require_columns(table, ["dataset", rows, cols, value], "correlation table")
-    datasets = sorted(table["dataset"].unique(), key=lambda d: list(DATASET_LABELS).index(d)
-                      if d in DATASET_LABELS else len(DATASET_LABELS))
+    datasets = sorted(table["dataset"].unique(), key=_dataset_position)
     if not datasets:
         raise ValueError("no correlations to plot")
     ncols = min(len(datasets), 2)
@@ -122,7 +127,7 @@ def rho_heatmaps(table: pd.DataFrame, *, rows: str, cols: str, caption: str, tit
         matrix = matrix.reindex(index=list(dict.fromkeys(sub[rows])), columns=list(dict.fromkeys(sub[cols])))
         sns.heatmap(matrix.astype(float), ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f",
                     annot_kws={"fontsize": 7}, cbar=False)
-        ax.set_title(DATASET_LABELS.get(dataset, dataset), fontsize=10)
+        ax.set_title(dataset_label(dataset), fontsize=10)
         ax.set_xlabel("")
         ax.set_ylabel("")
         ax.tick_params(labelsize=8)
@@ -139,11 +144,11 @@ def score_pairs(df: pd.DataFrame, *, dataset: str, caption: str) -> Figure:
     rows = _dataset_rows(df, dataset)
     scores = present_scores(rows)
     frame = rows[list(scores.values()) + ["method"]].rename(columns={v: k for k, v in scores.items()})
-    frame["method"] = frame["method"].map(lambda m: METHOD_LABELS.get(m, m))
+    frame["method"] = frame["method"].map(lambda m: method_label(m))
     grid = sns.pairplot(frame, hue="method", height=WIDTH / max(len(scores), 1), corner=True,
                         plot_kws={"s": 8, "alpha": 0.6}, diag_kind="hist", diag_kws={"bins": 15})
     grid.figure.set_size_inches(WIDTH, WIDTH * 0.85)
-    grid.figure.suptitle(f"Pairwise scores (0–1) — {DATASET_LABELS.get(dataset, dataset)}\n{caption}", fontsize=11)
+    grid.figure.suptitle(f"Pairwise scores (0–1) — {dataset_label(dataset)}\n{caption}", fontsize=11)
     return grid.figure
 
 
@@ -158,25 +163,25 @@ def scores_by_method(df: pd.DataFrame, *, dataset: str, metric: str, caption: st
         raise ValueError(f"method {method!r} has no runs on {dataset!r}")
     fig, axes = plt.subplots(1, 2, figsize=(WIDTH, 3.8), layout="constrained",
                              gridspec_kw={"width_ratios": [3, 2]})
-    order = [m for m in METHODS if m in set(rows["method"])]
+    order = [m for m in paper_methods() if m in set(rows["method"])]
     sns.violinplot(data=rows, x="method", y=col, order=order, hue="method", hue_order=order, legend=False,
                    palette=method_colours(order), cut=0, inner="point", ax=axes[0], density_norm="width")
-    axes[0].set_xticks(range(len(order)), [METHOD_LABELS[m] for m in order], rotation=30, ha="right")
+    axes[0].set_xticks(range(len(order)), [method_label(m) for m in order], rotation=30, ha="right")
     axes[0].set_xlabel("")
     axes[0].set_ylabel(f"{metric} score (0–1)")
     one = rows[rows["method"] == method].sort_values("value")
     one = one.assign(strength=one["value"].map("{:g}".format))
     sns.violinplot(data=one, x="strength", y=col, color=method_colours([method])[method], cut=0, inner="point",
                    ax=axes[1], density_norm="width")
-    axes[1].set_xlabel(f"{one['hyperparameter'].iloc[0]} ({METHOD_LABELS.get(method, method)})")
+    axes[1].set_xlabel(f"{one['hyperparameter'].iloc[0]} ({method_label(method)})")
     axes[1].set_ylabel("")
-    add_title(fig, f"{metric} score by method and by strength — {DATASET_LABELS.get(dataset, dataset)}", caption)
+    add_title(fig, f"{metric} score by method and by strength — {dataset_label(dataset)}", caption)
     return fig
 
 
 def transfer_heatmap(matrix: pd.DataFrame, *, metric: str, caption: str) -> Figure:
     """Fig. 4 right analogue: Spearman across datasets of per-configuration median ``metric``."""
-    labels = [DATASET_LABELS.get(d, d) for d in matrix.index]
+    labels = [dataset_label(d) for d in matrix.index]
     fig, ax = plt.subplots(figsize=(WIDTH * 0.6, WIDTH * 0.5), layout="constrained")
     sns.heatmap(matrix.astype(float), ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True, fmt=".2f", square=True,
                 xticklabels=labels, yticklabels=labels, cbar_kws={"label": "Spearman ρ"})
@@ -198,16 +203,16 @@ def downstream_vs_size(df: pd.DataFrame, *, dataset: str, caption: str) -> Figur
                              layout="constrained")
     for ax, predictor in zip(axes[0], predictors):
         sizes = sorted(n for p, n in acc if p == predictor)
-        for method in [m for m in METHODS if m in palette]:
+        for method in [m for m in paper_methods() if m in palette]:
             g = rows[rows["method"] == method]
             med = [g[acc[(predictor, n)]].median() for n in sizes]
-            ax.plot(sizes, med, marker="o", color=palette[method], label=METHOD_LABELS[method])
+            ax.plot(sizes, med, marker="o", color=palette[method], label=method_label(method))
         ax.set_xscale("log")
         ax.set_xlabel("training examples (log scale)")
         ax.set_title({"LR": "logistic regression", "GBT": "gradient boosted trees"}.get(predictor, predictor))
     axes[0][0].set_ylabel("mean test accuracy over factors (fraction)")
     axes[0][-1].legend(fontsize=8)
-    add_title(fig, f"Downstream accuracy vs sample size — {DATASET_LABELS.get(dataset, dataset)}", caption)
+    add_title(fig, f"Downstream accuracy vs sample size — {dataset_label(dataset)}", caption)
     return fig
 
 
@@ -220,15 +225,15 @@ def efficiency_vs_score(df: pd.DataFrame, *, dataset: str, metric: str, caption:
     eff = downstream.sample_efficiency(rows, predictor)
     palette = method_colours(rows["method"].unique())
     fig, ax = plt.subplots(figsize=(WIDTH * 0.7, WIDTH * 0.5), layout="constrained")
-    for method in [m for m in METHODS if m in palette]:
+    for method in [m for m in paper_methods() if m in palette]:
         mask = (rows["method"] == method).to_numpy()
         ax.scatter(rows[SCORES[metric]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
-                   color=palette[method], label=METHOD_LABELS[method])
+                   color=palette[method], label=method_label(method))
     ax.set_xlabel(f"{metric} score (0–1)")
     num, den = downstream.efficiency_sizes(rows, predictor)
     ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@{num} / accuracy@{den:,})")
     ax.legend(fontsize=7)
-    add_title(fig, f"Sample efficiency vs {metric} — {DATASET_LABELS.get(dataset, dataset)}", caption)
+    add_title(fig, f"Sample efficiency vs {metric} — {dataset_label(dataset)}", caption)
     return fig
 
 
@@ -250,17 +255,17 @@ def efficiency_artefact(df: pd.DataFrame, *, dataset: str, caption: str, predict
     is_flagged = key.isin(set(flagged[["method", "value", "seed"]].apply(tuple, axis=1)))
     palette = method_colours(rows["method"].unique())
     fig, ax = plt.subplots(figsize=(WIDTH * 0.7, WIDTH * 0.5), layout="constrained")
-    for method in [m for m in METHODS if m in palette]:
+    for method in [m for m in paper_methods() if m in palette]:
         mask = (rows["method"] == method).to_numpy()
         ax.scatter(rows[acc[(predictor, big)]].to_numpy()[mask], eff.to_numpy()[mask], s=14, alpha=0.7,
-                   color=palette[method], label=METHOD_LABELS[method])
+                   color=palette[method], label=method_label(method))
     if is_flagged.any():
         ax.scatter(rows[acc[(predictor, big)]][is_flagged], eff[is_flagged], s=80, facecolors="none",
                    edgecolors="black", label="low-accuracy artefact")
     ax.set_xlabel(f"{predictor} accuracy with {big:,} training examples (fraction)")
     ax.set_ylabel(f"{predictor} sample efficiency\n(accuracy@100 / accuracy@{big:,})")
     ax.legend(fontsize=7)
-    add_title(fig, f"Efficiency vs accuracy — {DATASET_LABELS.get(dataset, dataset)}", caption)
+    add_title(fig, f"Efficiency vs accuracy — {dataset_label(dataset)}", caption)
     return fig
 
 

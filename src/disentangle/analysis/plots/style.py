@@ -11,7 +11,7 @@ import seaborn as sns
 from matplotlib.figure import Figure
 
 from ...io import atomic_path
-from ..paper_values import METHODS
+from ...vocabulary import paper_methods
 
 #: the book's page width in inches
 WIDTH = 8.0
@@ -25,8 +25,9 @@ def add_title(fig: Figure, title: str, caption: str) -> None:
 
 def method_colours(methods) -> dict[str, tuple]:
     """One colour per method, fixed by the method's place in the paper's list (grey if unknown)."""
-    colours = sns.color_palette("colorblind", len(METHODS))
-    return {m: colours[METHODS.index(m)] if m in METHODS else "grey" for m in methods}
+    order = paper_methods()
+    colours = sns.color_palette("colorblind", len(order))
+    return {m: colours[order.index(m)] if m in order else "grey" for m in methods}
 
 
 def show(make: Callable[[], Figure]) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from ..paper_values import METHOD_LABELS, METHODS
+from ...vocabulary import method_label, paper_methods
 from .style import WIDTH, add_title, method_colours
 
 #: loss parts shown as training curves (names of the trainer's log entries, study.md §2.4)
@@ -37,8 +37,8 @@ def training_curves(logs: pd.DataFrame, *, caption: str) -> Figure:
         ax.set_xlabel("global step")
         ax.ticklabel_format(axis="y", useOffset=False)
     axes[0][0].set_ylabel("nats per image")
-    handles = [plt.Line2D([], [], color=palette[m], label=METHOD_LABELS.get(m, m))
-               for m in METHODS if m in palette]
+    handles = [plt.Line2D([], [], color=palette[m], label=method_label(m))
+               for m in paper_methods() if m in palette]
     axes[0][-1].legend(handles=handles, fontsize=7)
     add_title(fig, "Training curves (one line per run)", caption)
     return fig
