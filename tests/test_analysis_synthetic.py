@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from disentangle.models import hyperparameter_name
+from disentangle.vocabulary import hyperparameter
 from disentangle.analysis.synthetic import synthetic_results
 from disentangle.study.columns import (
     PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS, UNSUPERVISED,
@@ -29,7 +29,7 @@ def test_model_num_follows_the_sweep_layout():
     df = synthetic_results(["color_dsprites"], ["factor_vae"], {"factor_vae": [30]}, [7], seed=0)
     # 1800 * dataset 1 + 300 * method 1 + 50 * value index 2 + seed 7
     assert set(df["model_num"]) == {1800 + 300 + 100 + 7}
-    assert set(df["hyperparameter"]) == {hyperparameter_name("factor_vae")}
+    assert set(df["hyperparameter"]) == {hyperparameter("factor_vae")}
     assert set(df["origin"]) == {"synthetic"}
 
 

@@ -3,7 +3,8 @@
 import pytest
 import torch
 
-from disentangle.models import METHODS, build_model, build_stacked_model, hyperparameter_name
+from disentangle.models import MODEL_CLASSES, build_model, build_stacked_model
+from disentangle.vocabulary import hyperparameter
 from disentangle.models.losses import batch_covariance, dip_penalty, gaussian_kl, total_correlation
 
 
@@ -18,7 +19,7 @@ def _model(method, seed=0, image_size=16, **hp):
 
 
 def test_registry_names_and_hyperparameters():
-    assert {m: hyperparameter_name(m) for m in METHODS} == {
+    assert {m: hyperparameter(m) for m in MODEL_CLASSES} == {
         "beta_vae": "beta", "annealed_vae": "c_max", "factor_vae": "gamma",
         "dip_vae_i": "lambda_od", "dip_vae_ii": "lambda_od", "beta_tc_vae": "beta"}
 
@@ -84,7 +85,7 @@ def test_forward_is_deterministic_given_the_generator():
     ("annealed_vae", [5, 25, 100]), ("beta_tc_vae", [1, 2, 10]), ("dip_vae_i", [1, 2, 5]),
 ])
 def test_stacked_models_equal_separate_models(method, values):
-    name = hyperparameter_name(method)
+    name = hyperparameter(method)
     seeds = [11, 12, 13]
     stacked = build_stacked_model(method, [{name: v} for v in values], num_channels=2, image_size=16)
     stacked.init_weights([_gen(s) for s in seeds])

@@ -10,7 +10,8 @@ from disentangle.study import load_results, run_study, study_status
 from disentangle.study.cli import cli_main
 from disentangle.study.columns import PROVENANCE_COLUMNS, RUN_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS
 from disentangle.study.grid import Study
-from disentangle.study.runs import POSTPROCESS_SEEDS, representation_fn
+from disentangle.study.runs import representation_fn
+from disentangle.vocabulary import POSTPROCESS_SEEDS
 from test_study_fakes import FakeBackend, FakeModel, train_calls, write_params
 
 

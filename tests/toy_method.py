@@ -23,7 +23,6 @@ class ToyVAEConfig:
 
 class ToyVAE(GaussianVAE):
     name = "toy_vae"
-    hyperparameter = "weight"
     Config = ToyVAEConfig
 
     def regularize(self, *, kl: Tensor, **_) -> tuple[Tensor, None]:

@@ -2,7 +2,7 @@
 
 Every other module reads these names, labels, grids, settings and seeds from
 here (this module imports nothing from the package and needs no torch). The
-registries that attach code to a name (``models.METHODS``, the data modules,
+registries that attach code to a name (``models.MODEL_CLASSES``, the data modules,
 ``metrics.evaluate``'s runners) are checked against it by ``tests/test_vocabulary.py``.
 
 Order does not matter anywhere: the position of a run in the reference's sweep

@@ -1,6 +1,6 @@
 """The six methods of the study (study.md §1) and their registry.
 
-``METHODS`` maps the study's method names to model classes; each class holds a
+``MODEL_CLASSES`` maps the paper's method names to model classes; each class holds a
 stack of K independent models (K = 1 via :func:`build_model`). The names come
 from ``vocabulary.METHODS``: each entry's ``module`` holds the class whose
 ``name`` is the method's, so adding a method is one model file plus one
@@ -13,14 +13,12 @@ import importlib
 from typing import Any, Sequence
 
 from .. import vocabulary
-
 from .annealed_vae import AnnealedVAE, AnnealedVAEConfig
 from .beta_tc_vae import BetaTCVAE, BetaTCVAEConfig
 from .beta_vae import BetaVAE, BetaVAEConfig
 from .dip_vae import DIPVAEI, DIPVAEII, DIPVAEIConfig, DIPVAEIIConfig
 from .factor_vae import FactorVAE, FactorVAEConfig
 from .vae import GaussianVAE, LossParts
-
 
 
 def _find_class(method: str) -> type[GaussianVAE]:
@@ -38,17 +36,12 @@ def _find_class(method: str) -> type[GaussianVAE]:
 
 
 #: the paper's methods → model classes (registry keyed from ``vocabulary``)
-METHODS: dict[str, type[GaussianVAE]] = {name: _find_class(name) for name in vocabulary.paper_methods()}
+MODEL_CLASSES: dict[str, type[GaussianVAE]] = {name: _find_class(name) for name in vocabulary.paper_methods()}
 
 
 def method_class(method: str) -> type[GaussianVAE]:
     """The model class of any vocabulary method (the paper's, or one added to the vocabulary)."""
-    return METHODS[method] if method in METHODS else _find_class(method)
-
-
-def hyperparameter_name(method: str) -> str:
-    """The hyperparameter the study sweeps for ``method`` (study.md §0.1; from ``vocabulary``)."""
-    return vocabulary.hyperparameter(method)
+    return MODEL_CLASSES[method] if method in MODEL_CLASSES else _find_class(method)
 
 
 def method_config(method: str, **hyperparams: Any) -> Any:
@@ -80,7 +73,7 @@ def build_model(method: str, *, num_channels: int, image_size: int = 64, latent_
 
 
 __all__ = [
-    "METHODS", "GaussianVAE", "LossParts", "build_model", "build_stacked_model", "hyperparameter_name",
+    "MODEL_CLASSES", "GaussianVAE", "LossParts", "build_model", "build_stacked_model",
     "method_config", "method_class",
     "BetaVAE", "AnnealedVAE", "FactorVAE", "DIPVAEI", "DIPVAEII", "BetaTCVAE",
     "BetaVAEConfig", "AnnealedVAEConfig", "FactorVAEConfig", "DIPVAEIConfig", "DIPVAEIIConfig", "BetaTCVAEConfig",

@@ -26,7 +26,6 @@ def annealed_capacity(step: int, c_max: Tensor | float, iteration_threshold: Ten
 
 class AnnealedVAE(GaussianVAE):
     name = "annealed_vae"
-    hyperparameter = "c_max"
     Config = AnnealedVAEConfig
 
     def regularize(self, *, kl: Tensor, step: int, **_) -> tuple[Tensor, None]:

@@ -18,7 +18,6 @@ class BetaTCVAEConfig:
 
 class BetaTCVAE(GaussianVAE):
     name = "beta_tc_vae"
-    hyperparameter = "beta"
     Config = BetaTCVAEConfig
 
     def regularize(self, *, kl: Tensor, z_mean: Tensor, z_logvar: Tensor, z: Tensor, **_) -> tuple[Tensor, None]:

@@ -16,7 +16,6 @@ class BetaVAEConfig:
 
 class BetaVAE(GaussianVAE):
     name = "beta_vae"
-    hyperparameter = "beta"
     Config = BetaVAEConfig
 
     def regularize(self, *, kl: Tensor, **_) -> tuple[Tensor, None]:

@@ -32,7 +32,6 @@ class DIPVAEIIConfig:
 
 class DIPVAEI(GaussianVAE):
     name = "dip_vae_i"
-    hyperparameter = "lambda_od"
     Config = DIPVAEIConfig
 
     def matrix(self, z_mean: Tensor, z_logvar: Tensor) -> Tensor:

@@ -37,7 +37,6 @@ class FactorVAEConfig:
 
 class FactorVAE(GaussianVAE):
     name = "factor_vae"
-    hyperparameter = "gamma"
     Config = FactorVAEConfig
 
     DISCRIMINATOR_ADAM = {"lr": 1e-4, "betas": (0.5, 0.9), "eps": 1e-8}

@@ -51,12 +51,12 @@ def adam(params, *, lr: float, betas: tuple[float, float], eps: float) -> torch.
 class GaussianVAE(nn.Module):
     """Base class: encoder, reparameterised sample, decoder, Bernoulli loss, KL.
 
-    Subclasses set ``name``, ``hyperparameter`` (the swept field), ``Config``
-    (a dataclass of the method's settings) and implement :meth:`regularize`.
+    Subclasses set ``name`` (their key in ``vocabulary.METHODS``, whose entry names
+    the swept field of ``Config``), ``Config`` (a dataclass of the method's settings)
+    and implement :meth:`regularize`.
     """
 
     name: ClassVar[str]
-    hyperparameter: ClassVar[str]
     Config: ClassVar[type]
 
     def __init__(self, configs: Sequence[Any], *, num_channels: int, image_size: int = 64,

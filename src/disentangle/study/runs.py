@@ -36,17 +36,13 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .. import vocabulary
 from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
 from ..io import read_json as _read_json
-from .. import vocabulary
 from . import locks
 from .backend import Backend
 from .grid import Run, Study, metrics_for
 from .killpoints import kill_point
-
-#: postprocess seeds of the reference pipeline (study.md §7.2); the sampled
-#: representation's noise stream per metric is seeded by (this, metric's eval seed)
-POSTPROCESS_SEEDS = vocabulary.POSTPROCESS_SEEDS
 
 DONE, FAILED, RUNNING, PENDING, DAMAGED = "done", "failed", "running", "pending", "damaged"
 STATES = (DONE, RUNNING, FAILED, PENDING, DAMAGED)
