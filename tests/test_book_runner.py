@@ -152,3 +152,17 @@ def test_scale_note_states_every_training_deviation_from_the_paper(project_root)
             assert any(line.startswith(f"{key} ") for line in stated), key
     note = book.scale_note(default)
     assert "lr 0.001 (paper: 0.0001)" in note and "steps 400 (paper: 300,000)" in note
+    assert "outside the paper's grid" not in note and book.outside_paper_grid(default) == 0
+
+
+def test_scale_note_counts_runs_outside_the_paper_grid(project_root, tmp_path):
+    from disentangle import book, params
+
+    text = (project_root / "params" / "ci.yaml").read_text()
+    assert "beta_vae: [1, 16]" in text and "seeds: [0, 1]" in text
+    path = tmp_path / "extended.yaml"  # beta = 3 is not a paper value; seed 50 is past the paper's 50
+    path.write_text(text.replace("beta_vae: [1, 16]", "beta_vae: [1, 3]").replace("seeds: [0, 1]", "seeds: [0, 50]"))
+    p = params.load(path, root=project_root)
+    # 1 dataset x 4 values x 2 seeds = 8 runs; outside: beta = 3 at both seeds, seed 50 of the 3 other values
+    assert book.outside_paper_grid(p) == 5
+    assert "5 of the 8 models lie outside the paper's grid" in book.scale_note(p)

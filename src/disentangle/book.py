@@ -303,6 +303,14 @@ def training_deviations(p: params_mod.Params) -> list[str]:
     return out
 
 
+def outside_paper_grid(p: params_mod.Params) -> int:
+    """How many runs of ``p``'s study lie outside the paper's grid (another method,
+    dataset or value, or a seed >= 50; ``study.grid``)."""
+    from .study.grid import Study, in_paper_grid
+
+    return sum(not in_paper_grid(*point) for point in Study(p).grid())
+
+
 def scale_note(p: params_mod.Params) -> str:
     """The intro's statement of the scale this book was built at (from the params file)."""
     s, t, e = p.study, p.study["training"], p.study["evaluation"]
@@ -312,6 +320,11 @@ def scale_note(p: params_mod.Params) -> str:
     deviations = training_deviations(p)
     changed = ("Training settings that differ from the paper's: " + "; ".join(deviations) + ". "
                if deviations else "Every training setting is the paper's. ")
+    outside = outside_paper_grid(p)
+    if outside:
+        changed += (f"{outside} of the {n_models} models lie outside the paper's grid (a method, dataset or "
+                    f"value the paper did not sweep, or a seed >= {vocabulary.PAPER_SEEDS}): the paper has no "
+                    f"counterpart for them. ")
     return (
         "```{admonition} Scale of this build\n"
         f"Built with `params/{p.path.name}` (scale **{p.shared['scale']}**): "
