@@ -119,7 +119,8 @@ def _values(v):
         bad = [x for x in vals if isinstance(x, bool) or not isinstance(x, (int, float))
                or not math.isfinite(x) or x <= 0]
         if bad:
-            return f"{method}: values {bad} must be positive numbers (the paper's: {list(vocabulary.paper_grid().get(method, ()))})"
+            paper = list(vocabulary.paper_grid().get(method, ()))
+            return f"{method}: values {bad} must be positive numbers (the paper's: {paper})"
         if len({float(x) for x in vals}) != len(vals):
             return f"{method}: must not repeat values"
     return None

@@ -6,10 +6,11 @@
 * ``source="procedural"``: the offline stand-in (the four dSprites datasets and shapes3d);
 * ``source="auto"``: the real file when present, else the procedural stand-in, else an error.
 
-Each dataset's module is named by its ``vocabulary`` entry. The file-backed ones
-(``shapes3d``, ``smallnorb``, ``cars3d``, ``mpi3d``) expose ``load(root) -> GroundTruthDataset`` (FileNotFoundError naming the files and the download
-command when they are missing) and ``expected_files(root) -> list[Path]``; ``shapes3d``
-also ``procedural()``. They are imported lazily.
+Each dataset's module is named by its ``vocabulary`` entry and imported lazily.
+The file-backed ones (``shapes3d``, ``smallnorb``, ``cars3d``, ``mpi3d``) expose
+``load(root) -> GroundTruthDataset`` (FileNotFoundError naming the files and the
+download command when they are missing) and ``expected_files(root) -> list[Path]``;
+``shapes3d`` also ``procedural()``; ``dsprites`` builds its four datasets with ``make``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from .. import vocabulary
 from .base import GridIndex, GroundTruthDataset, Rng
 from .download import data_root
 
-#: the study's datasets, in the paper's order (study.md §0; from ``vocabulary``)
 #: the four dSprites datasets (the ``dsprites`` module)
 DSPRITES_NAMES = tuple(name for name, d in vocabulary.DATASETS.items() if d.module == "dsprites")
 #: every dataset ``get_dataset`` knows

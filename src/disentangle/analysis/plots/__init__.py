@@ -22,9 +22,10 @@ from .training import (CURVE_PARTS, latent_kl_per_dimension, latent_traversals, 
                        training_curves, traversal_grid)
 
 __all__ = [
-    "CURVE_PARTS", "WIDTH", "add_title", "correlation_heatmaps", "dataset_samples", "downstream_vs_size", "efficiency_artefact",
-    "efficiency_vs_score", "entangled_grid", "factor_traversals", "jacobian_heatmaps", "joint_vs_product", "latent_kl_per_dimension",
-    "latent_traversals", "marginal_histograms", "method_colours", "metric_flip_bars", "reconstructions",
-    "rho_heatmaps", "save_figure", "score_pairs", "scores_by_method", "show", "tc_mean_vs_sampled",
-    "tc_vs_strength", "training_curves", "transfer_heatmap", "traversal_grid", "variance_vs_paper",
+    "CURVE_PARTS", "WIDTH", "add_title", "correlation_heatmaps", "dataset_samples", "downstream_vs_size",
+    "efficiency_artefact", "efficiency_vs_score", "entangled_grid", "factor_traversals", "jacobian_heatmaps",
+    "joint_vs_product", "latent_kl_per_dimension", "latent_traversals", "marginal_histograms",
+    "method_colours", "metric_flip_bars", "reconstructions", "rho_heatmaps", "save_figure", "score_pairs",
+    "scores_by_method", "show", "tc_mean_vs_sampled", "tc_vs_strength", "training_curves", "transfer_heatmap",
+    "traversal_grid", "variance_vs_paper",
 ]
