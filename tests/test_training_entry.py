@@ -13,7 +13,7 @@ import torch
 
 from disentangle.data.toy import DummyImages
 from disentangle.params import STUDY_SCHEMA
-from disentangle.training import TrainConfig, train
+from disentangle.training import TrainConfig, TrainingStopped, train
 from disentangle.training.config import PER_RUN_FIELDS, STUDY_ONLY_TRAINING_KEYS
 from disentangle.training.engine import _claim_folder
 
@@ -38,6 +38,17 @@ def test_one_config_or_a_list_of_one_train_the_same_model(tmp_path):
     a, b = _weights(tmp_path / "one"), _weights(tmp_path / "listed")
     assert all(torch.equal(a[n], b[n]) for n in a)
     assert train(config, DATA, str(tmp_path / "one")) == record  # finished: the stored record comes back
+
+
+def test_same_seed_gives_a_byte_identical_model_file(tmp_path):
+    """Not only equal weights: the file holds no trace of the temporary name it was written under
+    (checkpoints hold wall times in their logs, so only their numbers are compared elsewhere)."""
+    config = TrainConfig("beta_vae", {"beta": 4}, seed=5, **TINY)
+    for name in ("a", "b"):
+        with pytest.raises(TrainingStopped):
+            train(config, DATA, tmp_path / name, stop_after=3)
+        train(config, DATA, tmp_path / name)  # resumes and finishes
+    assert (tmp_path / "a/model/model.pt").read_bytes() == (tmp_path / "b/model/model.pt").read_bytes()
 
 
 def test_two_configs_train_together_as_each_would_alone(tmp_path):

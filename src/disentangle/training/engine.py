@@ -459,8 +459,9 @@ class Stack:
                 "log": self.logs[k],
                 "pending_log": {"count": self.pending_count, "sums": {n: float(v[k]) for n, v in self.pending.items()}},
             }
-            with atomic_path(out_dir / "checkpoints" / f"iteration-{self.iteration:08d}.pt") as tmp:
-                torch.save(state, tmp)
+            with atomic_path(out_dir / "checkpoints" / f"iteration-{self.iteration:08d}.pt") as tmp, \
+                    open(tmp, "wb") as f:
+                torch.save(state, f)  # a file object: same state, same bytes (no temp name inside)
         for files in olds:  # only now is every model's new checkpoint on disk
             for f in files:
                 if f.name != f"iteration-{self.iteration:08d}.pt":

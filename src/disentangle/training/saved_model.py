@@ -27,8 +27,8 @@ def save_model(model: GaussianVAE, k: int, folder: str | Path, **info: Any) -> N
     """Save model ``k`` of a stack as a one-model folder (``model.pt`` + ``config.json``)."""
     folder = Path(folder)
     state = {n: t[k:k + 1].detach().cpu().clone() for n, t in model.state_dict().items()}
-    with atomic_path(folder / "model.pt") as tmp:
-        torch.save(state, tmp)
+    with atomic_path(folder / "model.pt") as tmp, open(tmp, "wb") as f:
+        torch.save(state, f)  # a file object, not a path: the archive is not named after the temp file
     atomic_write_json(folder / "config.json", {
         "format": MODEL_FORMAT, "method": model.name, "hyperparams": model.hyperparams(k),
         "architecture": model.architecture(), **info})
