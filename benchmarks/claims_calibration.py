@@ -39,8 +39,6 @@ read by ``claims.py`` (``src/disentangle/analysis/claims_gate.csv``).
 from __future__ import annotations
 
 import argparse
-import csv
-import os
 import time
 from pathlib import Path
 
@@ -52,7 +50,7 @@ from disentangle.analysis.bootstrap import SCHEMES, BootstrapCI, bootstrap_repli
 from disentangle.analysis.paper_values import CLAIMS
 from disentangle.vocabulary import paper_methods
 from disentangle.analysis.synthetic import synthetic_results
-from disentangle.io import atomic_write_text
+from disentangle.io import append_csv_rows, atomic_write_text
 from disentangle.study.columns import SCORES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,16 +85,6 @@ def _table(design: dict, seeds: int, *, seed: int, population: int, effect: str)
     return synthetic_results(design["datasets"], design["methods"], design["values"], seeds, seed=seed,
                              population_seed=population, effect=effect)
 
-
-def _append(path: Path, rows: list[dict]) -> None:
-    new = not path.exists()
-    with open(path, "a", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=RAW_COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-        fh.flush()
-        os.fsync(fh.fileno())
 
 
 def calibrate(args: argparse.Namespace, design: dict) -> None:
@@ -157,7 +145,7 @@ def calibrate(args: argparse.Namespace, design: dict) -> None:
                                          "truth": truth[c], "truth_sd": truth_sd[c],
                                          "verdict": claims.verdict(shown, CLAIMS[c].expectation),
                                          "truth_verdict": truth_verdict(truth[c], c)})
-                    _append(raw, rows)
+                    append_csv_rows(raw, rows, RAW_COLUMNS)
                     print(f"  {effect} pop {population} seeds {seeds} study {study}: {time.time() - t0:.1f} s",
                           flush=True)
 

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import numpy as np
 
+from disentangle.io import append_csv_rows
+
 MILESTONES = (250, 500, 1000, 2000, 4000)
 #: the panel (method, hyperparameters): one model each, seed 0
 PANEL = (
@@ -154,7 +156,7 @@ def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]]
                       f"recon {row['reconstruction']:8.1f} ({100 * row['baseline_share']:4.1f} %)  "
                       f"kl {row['kl']:6.1f}  active {row['active_dims']:2d}  mig {row['mig']:.3f}  "
                       f"dci {row['dci']:.3f}  fvae {row['factor_vae']:.3f}", flush=True)
-        _append(out, rows)
+        append_csv_rows(out, rows, COLUMNS)
 
 
 #: (label, method, hyperparameters, batch size, precision) timed by ``--cost``; the first is the reference
@@ -203,17 +205,6 @@ def measure_cost(dataset, out: Path, rounds: int, updates: int, cpu: str) -> Non
         print(f"{r['setting']:>34}: {r['s_per_1k_updates']:7.1f} s / 1k updates  "
               f"({r['ratio_to_paper_setting']:.2f}x the paper setting)", flush=True)
 
-
-def _append(out: Path, rows: list[dict]) -> None:
-    new = not out.exists()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
-        f.flush()
-        os.fsync(f.fileno())
 
 
 def report(out: Path) -> None:

@@ -1,8 +1,10 @@
 """Crash-safe file writes: every file is written to a temp file in the same
-folder, flushed, fsynced, then renamed over the target (atomic on POSIX)."""
+folder, flushed, fsynced, then renamed over the target (atomic on POSIX).
+Long measurements append their rows durably instead (:func:`append_csv_rows`)."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import tempfile
@@ -92,3 +94,18 @@ def set_aside(path: str | os.PathLike, folder: str | os.PathLike) -> Path:
         target.unlink()
     os.replace(path, target)
     return target
+
+
+def append_csv_rows(path: str | os.PathLike, rows: list[dict], columns: list[str] | tuple[str, ...]) -> None:
+    """Append ``rows`` to a CSV (header written when the file is new) and fsync, so that a
+    killed measurement keeps every row it reported (benchmarks write partial results this way)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    new = not path.exists()
+    with open(path, "a", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(columns))
+        if new:
+            writer.writeheader()
+        writer.writerows(rows)
+        f.flush()
+        os.fsync(f.fileno())
