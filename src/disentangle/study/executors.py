@@ -34,9 +34,10 @@ OnFinished = Callable[[Run, str], None]
 
 
 def work_units(runs: Sequence[Run], size: int) -> list[list[Run]]:
-    """Runs grouped by (dataset, method) in ``Run.order`` (model_num order first), in chunks of ``size``."""
+    """Runs grouped by (dataset, method) in ``run_id`` order (the paper's runs in model_num order first),
+    in chunks of ``size``."""
     units: list[list[Run]] = []
-    ordered = sorted(runs, key=lambda r: r.order)
+    ordered = sorted(runs, key=lambda r: r.run_id)
     for _, group in groupby(ordered, key=lambda r: r.group):
         group = list(group)
         units += [group[i:i + size] for i in range(0, len(group), size)]

@@ -168,11 +168,6 @@ class Run:
         return f"{self.run_id}-{self.train_hash[:8]}"
 
     @property
-    def order(self) -> tuple[bool, int, str]:
-        """Sort key: paper runs in ``model_num`` order, then the others by ``run_id``."""
-        return (self.model_num is None, -1 if self.model_num is None else self.model_num, self.run_id)
-
-    @property
     def group(self) -> tuple[str, str]:
         """Runs of one group can be trained together (batched training)."""
         return (self.dataset, self.method)
@@ -279,19 +274,15 @@ class Study:
         return self.params.shared["data_root"]
 
     def grid(self) -> list[tuple[str, str, float, int]]:
-        """``(dataset, method, value, seed)`` of every run: the paper's runs in model_num
-        order, then the others in :func:`run_id` order."""
+        """``(dataset, method, value, seed)`` of every run in :func:`run_id` order: the
+        paper's runs in model_num order (five zero-padded digits: model_num < 12,600), then
+        the others (``x-...``)."""
         s = self.params.study
         points = [(d, m, float(v), seed)
                   for d in s["datasets"] for m in s["methods"]
                   for v in s["values"].get(m, vocabulary.METHODS[m].paper_values)
                   for seed in s["seeds"]]
-
-        def order(point):
-            paper = in_paper_grid(*point)
-            return (not paper, model_num(*point) if paper else -1, run_id(*point))
-
-        return sorted(points, key=order)
+        return sorted(points, key=lambda point: run_id(*point))
 
     def runs(self, resolve_source: Callable[[str, str, str | None], str]) -> list[Run]:
         """Every run with its hashes; ``resolve_source(name, source, root)`` turns
