@@ -47,11 +47,10 @@ def order_columns(df: pd.DataFrame) -> pd.DataFrame:
     for c in (*BASE_COLUMNS, *TAIL_COLUMNS):
         if c not in df.columns:
             df[c] = None
-    identity = []
-    if RUN_ID_COLUMN in df.columns:
-        paper = df["model_num"].notna()
-        df.loc[paper, RUN_ID_COLUMN] = [f"{int(n):05d}" for n in df.loc[paper, "model_num"]]
-        identity = [RUN_ID_COLUMN]
+    # every row of ours carries its run_id; a table of paper runs only keeps its reference columns
+    identity = [RUN_ID_COLUMN] if RUN_ID_COLUMN in df.columns and df["model_num"].isna().any() else []
+    if not identity:
+        df = df.drop(columns=RUN_ID_COLUMN, errors="ignore")
     base = [*RUN_COLUMNS, *identity, *SETTINGS_COLUMNS, *TRAIN_COLUMNS]
     metric = sorted(c for c in df.columns if c not in base and c not in TAIL_COLUMNS)
     df = df[[*base, *metric, *TAIL_COLUMNS]]
@@ -84,7 +83,7 @@ def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
             "time.data": done["time"]["data"], "time.train": done["time"]["train"],
             "time.eval": record["eval_time"], "time.bookkeeping": done["time"]["bookkeeping"],
             "origin": "disentangle", "device": done["device"], **done["versions"],
-            **({RUN_ID_COLUMN: run.run_id} if run.model_num is None else {}),
+            RUN_ID_COLUMN: run.run_id,
         }
         rows.append(row)
     return rows
