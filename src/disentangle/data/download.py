@@ -9,6 +9,7 @@ else the user cache folder ``disentangle`` (platformdirs).
 from __future__ import annotations
 
 import argparse
+import functools
 import gzip
 import hashlib
 import http.client
@@ -62,31 +63,25 @@ class Resource:
         return self.urls[0].rsplit("/", 1)[-1]
 
 
+@functools.cache
 def files() -> dict[str, tuple[Resource, ...]]:
     """Download name -> the files it fetches: the ``FILES`` of every dataset module (datasets.md §1).
 
     Each data module keeps its own files next to its loader; the modules are those of
     ``vocabulary.DATASETS`` (imported on first use; the table is built once)."""
-    if not _FILES:
-        for module in _data_modules():
-            _FILES.update(module.FILES)
-    return _FILES
+    return {name: resources for module in _data_modules() for name, resources in module.FILES.items()}
 
 
+@functools.cache
 def aliases() -> dict[str, tuple[str, ...]]:
     """Names that fetch the files of other download names: the modules' ``ALIASES`` (e.g. a
     dSprites variant) and each dataset's reference name (``dsprites_full``)."""
-    if not _ALIASES:
-        for module in _data_modules():
-            _ALIASES.update(getattr(module, "ALIASES", {}))
-        for d in vocabulary.DATASETS.values():
-            if d.dlib_name and d.dlib_name not in files() and d.dlib_name not in _ALIASES:
-                _ALIASES[d.dlib_name] = (d.name,) if d.name in files() else _ALIASES[d.name]
-    return _ALIASES
-
-
-_FILES: dict[str, tuple[Resource, ...]] = {}
-_ALIASES: dict[str, tuple[str, ...]] = {}
+    out = {name: targets for module in _data_modules()
+           for name, targets in getattr(module, "ALIASES", {}).items()}
+    for d in vocabulary.DATASETS.values():
+        if d.dlib_name and d.dlib_name not in files() and d.dlib_name not in out:
+            out[d.dlib_name] = (d.name,) if d.name in files() else out[d.name]
+    return out
 
 
 def _data_modules() -> list:
