@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import vocabulary
-from ..params import Params, load
+from ..params import STUDY_SCHEMA, Params, load
 
 #: version of what a run computes; part of every hash (see module docstring)
 RUN_PROTOCOL = 1
@@ -71,9 +71,9 @@ RUNS_PER_DATASET = 1800
 RUNS_PER_METHOD = 300
 RUNS_PER_VALUE = 50
 
-#: the reference's learning rate and AnnealedVAE capacity ramp (study.md §2.4, §1.3)
-REFERENCE_LR = 1e-4
-REFERENCE_ANNEAL_THRESHOLD = 100_000
+#: the reference's learning rate and AnnealedVAE capacity ramp (study.md §2.4, §1.3): the schema's defaults
+REFERENCE_LR = STUDY_SCHEMA["training"]["lr"].default
+REFERENCE_ANNEAL_THRESHOLD = STUDY_SCHEMA["training"]["annealed_vae_iteration_threshold"].default
 #: training settings that change the trained numbers (hashed)
 HASHED_TRAINING = ("steps", "batch_size", "latent_dim", "encoder_kernel", "factor_vae_double_step", "eval_batches")
 #: prefix of the identity of a run outside the paper's grid
