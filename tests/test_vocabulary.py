@@ -287,3 +287,10 @@ def test_labels_come_from_the_vocabulary_and_unknown_names_pass_through():
     assert vocabulary.dataset_label("color_dsprites") == "Color-dSprites"
     assert vocabulary.method_label("toy_vae") == "toy_vae" and vocabulary.dataset_label("x") == "x"
     assert vocabulary.dsprites_variants() == ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites")
+
+
+def test_sweep_position_lists_names_in_the_papers_order_and_others_after():
+    assert sorted(["cars3d", "mpi3d_toy", "dsprites", "shapes3d"], key=vocabulary.sweep_position) == \
+        ["dsprites", "cars3d", "shapes3d", "mpi3d_toy"]
+    assert sorted(["toy_vae", "annealed_vae", "beta_vae"], key=vocabulary.sweep_position) == \
+        ["beta_vae", "annealed_vae", "toy_vae"]

@@ -213,6 +213,15 @@ def _in_sweep_order(entries: Iterable[Method | Dataset]) -> tuple[str, ...]:
                                         key=lambda e: e.sweep_index))
 
 
+def sweep_position(name: str) -> int:
+    """A method's or dataset's position in the reference's sweep; names outside it sort after
+    (``sorted(names, key=sweep_position)`` lists them in the paper's order)."""
+    entry = METHODS.get(name) or DATASETS.get(name)
+    if entry is None or entry.sweep_index is None:
+        return len(METHODS) + len(DATASETS)
+    return entry.sweep_index
+
+
 def paper_grid() -> dict[str, tuple[float, ...]]:
     """method -> the paper's swept values, in sweep order (study.md §0.1)."""
     return {m: METHODS[m].paper_values for m in paper_methods()}

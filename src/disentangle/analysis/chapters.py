@@ -141,8 +141,7 @@ def show(make: Callable[[], object], reason: str | None = None) -> None:
 
 def ordered(df: pd.DataFrame, column: str) -> list[str]:
     """The distinct ``column`` ("dataset" or "method") values of ``df`` in sweep order."""
-    order = vocabulary.paper_methods() if column == "method" else vocabulary.paper_datasets()
-    return sorted(pd.unique(df[column]), key=lambda v: order.index(v) if v in order else len(order))
+    return sorted(pd.unique(df[column]), key=vocabulary.sweep_position)
 
 
 def focus(df: pd.DataFrame, column: str, preferred: str = "") -> str:

@@ -15,15 +15,10 @@ from matplotlib.figure import Figure
 
 from ...study.columns import SCORES
 from .. import downstream, total_correlation
-from ...vocabulary import dataset_label, method_label, paper_datasets, paper_methods
+from ...vocabulary import dataset_label, method_label, paper_methods, sweep_position
 from ..results_table import present_scores, representation, require_columns
 from .style import WIDTH, add_title, method_colours
 
-
-def _dataset_position(name: str) -> int:
-    """Datasets in the paper's sweep order; others after them."""
-    order = paper_datasets()
-    return order.index(name) if name in order else len(order)
 
 
 def _dataset_rows(df: pd.DataFrame, dataset: str, rep: str = "mean") -> pd.DataFrame:
@@ -90,7 +85,7 @@ def correlation_heatmaps(matrices: dict[str, pd.DataFrame], *, caption: str,
     size = WIDTH / ncols
     fig, axes = plt.subplots(nrows, ncols, figsize=(WIDTH, size * nrows * 0.95 + 0.6), squeeze=False,
                              layout="constrained")
-    ordered = sorted(matrices.items(), key=lambda kv: _dataset_position(kv[0]))
+    ordered = sorted(matrices.items(), key=lambda kv: sweep_position(kv[0]))
     for ax, (dataset, m) in zip(axes.flat, ordered):
         sns.heatmap(m.astype(float), ax=ax, vmin=-1, vmax=1, cmap="RdBu_r", annot=True,
                     fmt=".2f" if len(m) <= 6 else ".1f", annot_kws={"fontsize": 7}, square=True, cbar=False)
@@ -112,7 +107,7 @@ def rho_heatmaps(table: pd.DataFrame, *, rows: str, cols: str, caption: str, tit
     (dataset, ``rows``, ``cols``, ``value``), e.g. unsupervised score × metric (Fig. 16)
     or metric × (predictor, size) (Fig. 19)."""
     require_columns(table, ["dataset", rows, cols, value], "correlation table")
-    datasets = sorted(table["dataset"].unique(), key=_dataset_position)
+    datasets = sorted(table["dataset"].unique(), key=sweep_position)
     if not datasets:
         raise ValueError("no correlations to plot")
     ncols = min(len(datasets), 2)
