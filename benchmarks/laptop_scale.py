@@ -159,6 +159,110 @@ def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]]
         append_csv_rows(out, rows, COLUMNS)
 
 
+# ---------------------------------------------------------------------------------------------
+# --signal: disentanglement per CPU-second, against the rotated twins (issue 23)
+
+#: milestones of the signal arms; 0 = the untrained encoder (the initialisation of the same seed, the same
+#: in every arm: scored only in arms with ``untrained=True``)
+SIGNAL_MILESTONES = (0, 500, 1000, 2000, 3000, 4000)
+#: the four disentanglement scores a twin comparison reads (config, key, column)
+SIGNAL_SCORES = (("mig", "discrete_mig", "mig"), ("dci", "disentanglement", "dci"),
+                 ("factor_vae_metric", "eval_accuracy", "factor_vae"), ("beta_vae_sklearn", "eval_accuracy", "beta_vae"))
+#: the default book's metric sizes (params/default.yaml), so the arms speak for its scores
+SIGNAL_OVERRIDES = {"mig": {"num_train": 2000}, "dci": {"num_train": 600, "num_test": 300},
+                    "factor_vae_metric": {"num_train": 150, "num_eval": 75, "batch_size": 32,
+                                          "num_variance_estimate": 2000},
+                    "beta_vae_sklearn": {"num_train": 150, "num_eval": 75, "batch_size": 32}}
+#: the signal panel: (dataset, method, hyperparameters)
+SIGNAL_PANEL = {
+    "dsprites:beta_vae:4": ("dsprites", "beta_vae", {"beta": 4.0}),
+    "dsprites:beta_vae:16": ("dsprites", "beta_vae", {"beta": 16.0}),
+    "dsprites:factor_vae:30": ("dsprites", "factor_vae", {"gamma": 30.0}),
+    "dsprites:beta_tc_vae:4": ("dsprites", "beta_tc_vae", {"beta": 4.0}),
+    "color_dsprites:beta_vae:4": ("color_dsprites", "beta_vae", {"beta": 4.0}),
+    "color_dsprites:beta_vae:16": ("color_dsprites", "beta_vae", {"beta": 16.0}),
+}
+#: arm → knobs (fp32: the common AVX2 laptop CPU's precision); ``lr_final``: cosine decay to it,
+#: ``lr_warmup``: linear warm-up updates. A schedule's milestones before its end are mid-schedule.
+SIGNAL_ARMS = {
+    "s-lr1e-4-b32": dict(lr=1e-4, batch_size=32, updates=4000, untrained=True),
+    "s-lr3e-4-b32": dict(lr=3e-4, batch_size=32, updates=4000),
+    "s-lr1e-3-b32": dict(lr=1e-3, batch_size=32, updates=2000),
+    "s-lr1e-3to1e-4-b32": dict(lr=1e-3, lr_final=1e-4, batch_size=32, updates=2000),
+    "s-warmup1000-lr1e-3to1e-4-b32": dict(lr=1e-3, lr_warmup=1000, lr_final=1e-4, batch_size=32, updates=3000),
+    "s-lr1e-4-b64": dict(lr=1e-4, batch_size=64, updates=2000),
+}
+SIGNAL_COLUMNS = ("arm", "model", "dataset", "method", "hyperparams", "lr", "lr_warmup", "lr_final", "batch_size",
+                  "precision", "updates", "train_seconds", "reconstruction", "kl", "baseline_share", "active_dims",
+                  *(f"{col}_{side}" for _, _, col in SIGNAL_SCORES for side in ("std", "rot")),
+                  "eval_seconds", "cpu", "isa")
+
+
+def run_signal_arm(name: str, arm: dict, models: list[str], out: Path, done: set[tuple[str, str]], cpu: str,
+                   eval_batches: int) -> None:
+    """Train each panel model of ``models`` under ``arm``; at every milestone score its standardised
+    mean codes and their rotated twin (``metrics.controls``) with the same seeds and settings."""
+    from disentangle.data import get_dataset
+    from disentangle.metrics import evaluate, reference_evaluation_seeds
+    from disentangle.metrics.controls import twin_pair
+    from disentangle.training import TrainConfig, load_model
+    from disentangle.training.engine import Stack
+    from disentangle.training.saved_model import save_model
+    import torch
+
+    seeds = reference_evaluation_seeds("mean")
+    metrics = [m for m, _, _ in SIGNAL_SCORES]
+    for label in models:
+        if (name, label) in done:
+            continue
+        dataset_name, method, hp = SIGNAL_PANEL[label]
+        dataset = get_dataset(dataset_name, source="procedural")
+        h, w, c = dataset.observation_shape
+        baseline = h * w * c * math.log(2)
+        probe = dataset.sample(2000, np.random.RandomState(7))[1]
+        hp = dict(hp)
+        if method == "annealed_vae":
+            hp["iteration_threshold"] = max(1, arm["updates"] // 3)
+        config = TrainConfig(method, hp, seed=0, steps=arm["updates"], batch_size=arm["batch_size"], lr=arm["lr"],
+                             lr_warmup=arm.get("lr_warmup", 0), lr_final=arm.get("lr_final"), precision="fp32",
+                             eval_batches=eval_batches, log_every=10**9, checkpoint_every=10**9,
+                             factor_vae_double_step=False, progress=False)
+        rows = []
+        with tempfile.TemporaryDirectory(prefix="laptop-signal-") as tmp:
+            stack = Stack([config], dataset, [Path(tmp) / "run"])
+            trained = 0.0
+            for milestone in [m for m in SIGNAL_MILESTONES if m <= arm["updates"] and (m or arm.get("untrained"))]:
+                t0 = time.perf_counter()
+                while stack.iteration < milestone:
+                    stack.train_step()
+                trained += time.perf_counter() - t0
+                t1 = time.perf_counter()
+                record = stack._evaluate()[0]
+                shard, j = stack.shard_and_slot[0]
+                save_model(shard.model, j, Path(tmp) / f"model{milestone}", seed=0, dataset=dataset.label)
+                model = load_model(Path(tmp) / f"model{milestone}", device="cpu")
+                std, rot = twin_pair(dataset, model.represent_mean, seed=milestone + 1, rotation_seed=1000 + milestone)
+                scores = {side: evaluate(dataset, fn, metrics=metrics, seed=seeds, settings="fast",
+                                         overrides=SIGNAL_OVERRIDES) for side, fn in (("std", std), ("rot", rot))}
+                row = dict(arm=name, model=label, dataset=dataset_name, method=method, hyperparams=hp, lr=arm["lr"],
+                           lr_warmup=arm.get("lr_warmup", 0), lr_final=arm.get("lr_final", ""),
+                           batch_size=arm["batch_size"], precision="fp32", updates=milestone,
+                           train_seconds=round(trained, 2), reconstruction=record["reconstruction_loss"],
+                           kl=record["kl_loss"], baseline_share=record["reconstruction_loss"] / baseline,
+                           active_dims=_active_dims(model, probe), eval_seconds=round(time.perf_counter() - t1, 2),
+                           cpu=cpu, isa=torch.backends.cpu.get_cpu_capability())
+                for config_name, key, col in SIGNAL_SCORES:
+                    for side in ("std", "rot"):
+                        row[f"{col}_{side}"] = scores[side][f"{config_name}.{key}"]
+                rows.append(row)
+                append_csv_rows(out.with_name(out.stem + "_partial.csv"), [row], SIGNAL_COLUMNS)
+                print(f"{name:>30} {label:>26} {milestone:>5} upd {trained:7.1f} s  "
+                      f"recon {100 * row['baseline_share']:4.1f} %  kl {row['kl']:5.1f}  act {row['active_dims']:2d}  "
+                      + "  ".join(f"{col} {row[col + '_std']:.3f}/{row[col + '_rot']:.3f}" for _, _, col in SIGNAL_SCORES),
+                      flush=True)
+        append_csv_rows(out, rows, SIGNAL_COLUMNS)
+
+
 #: (label, method, hyperparameters, batch size, precision) timed by ``--cost``; the first is the reference
 COST_SETTINGS = (
     ("paper: batch 64, fp32", "beta_vae", {"beta": 4.0}, 64, "fp32"),
@@ -259,11 +363,26 @@ def main() -> None:
     parser.add_argument("--report", action="store_true", help="only print the tables from --out")
     parser.add_argument("--cost", action="store_true",
                         help="only time the cost settings (one thread, interleaved) into <out stem>_cost.csv")
+    parser.add_argument("--signal", nargs="+", metavar="ARM:MODEL[,MODEL]",
+                        help=f"train signal arms ({', '.join(SIGNAL_ARMS)}) on panel models "
+                             f"({', '.join(SIGNAL_PANEL)}) and score them against their rotated twins")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--cost-updates", type=int, default=40)
     args = parser.parse_args()
     if args.report:
         report(args.out)
+        return
+    if args.signal:
+        if args.threads:
+            __import__("torch").set_num_threads(args.threads)
+        done = set()
+        if args.out.exists():
+            with open(args.out) as f:
+                done = {(r["arm"], r["model"]) for r in csv.DictReader(f)}
+        cpu = cpu_model()
+        for item in args.signal:
+            arm, _, models = item.partition(":")
+            run_signal_arm(arm, SIGNAL_ARMS[arm], models.split(","), args.out, done, cpu, args.eval_batches)
         return
     from disentangle.data import get_dataset
 

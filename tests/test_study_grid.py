@@ -167,12 +167,32 @@ def test_native_bf16_follows_the_cpu_probes(monkeypatch):
 
     from disentangle import devices
 
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
     for avx512, amx, expected in ((True, False, True), (False, True, True), (False, False, False)):
         monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda v=avx512: v, raising=False)
         monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda v=amx: v, raising=False)
         assert devices.native_bf16("cpu") is expected
         assert devices.resolve_precision("auto", "cpu") == ("bf16" if expected else "fp32")
     assert devices.resolve_precision("fp32", "cpu") == "fp32"
+
+
+def test_precision_auto_respects_an_isa_cap_below_avx512(monkeypatch):
+    """An AVX-512-BF16 CPU emulating an AVX2 laptop (ONEDNN_MAX_CPU_ISA=AVX2 ATEN_CPU_CAPABILITY=avx2)
+    trains in float32, as that laptop would."""
+    import torch
+
+    from disentangle import devices
+
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: True, raising=False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX512")
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
+    assert devices.resolve_precision("auto", "cpu") == "bf16"
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    assert devices.resolve_precision("auto", "cpu") == "fp32"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: "AVX2")
+    assert devices.resolve_precision("auto", "cpu") == "fp32"
 
 
 def test_classifier_semantics_are_hashed_in_the_evaluation_even_at_the_default():

@@ -87,7 +87,7 @@ def test_configs_and_folders_must_match(tmp_path):
 #: a value differing from the default for every field the training section may set
 NON_DEFAULTS = {"steps": 1234, "batch_size": 32, "latent_dim": 6, "encoder_kernel": 4, "lr": 3e-4,
                 "betas": (0.5, 0.9), "eps": 1e-7, "log_every": 7, "checkpoint_every": 11, "eval_batches": 3,
-                "factor_vae_double_step": False, "precision": "bf16"}
+                "factor_vae_double_step": False, "precision": "bf16", "lr_warmup": 100, "lr_final": 1e-5}
 
 
 def test_every_settable_field_round_trips_through_the_params_mapping():

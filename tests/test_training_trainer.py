@@ -252,3 +252,42 @@ def test_a_damaged_model_folder_names_the_file(tmp_path, damage):
     path.write_bytes(path.read_bytes()[:40])
     with pytest.raises(DamagedFileError, match=str(path)):
         load_model(tmp_path / "model", device="cpu")
+
+
+# -- learning-rate schedule (TrainConfig.lr_warmup / lr_final) ---------------------------------
+
+def test_learning_rate_schedule_values():
+    constant = _config(lr=1e-3, steps=100)
+    assert constant.constant_lr and {constant.learning_rate(i) for i in range(100)} == {1e-3}
+    warm = _config(lr=1e-3, steps=100, lr_warmup=10)
+    assert [warm.learning_rate(i) for i in (0, 4, 9, 10, 99)] == pytest.approx([1e-4, 5e-4, 1e-3, 1e-3, 1e-3])
+    decay = _config(lr=1e-3, steps=101, lr_final=1e-4)
+    assert decay.learning_rate(0) == pytest.approx(1e-3) and decay.learning_rate(100) == pytest.approx(1e-4)
+    assert decay.learning_rate(50) == pytest.approx(5.5e-4)  # the cosine's midpoint
+    assert all(decay.learning_rate(i) >= decay.learning_rate(i + 1) for i in range(100))
+    both = _config(lr=1e-3, steps=110, lr_warmup=10, lr_final=1e-4)
+    assert both.learning_rate(9) == pytest.approx(1e-3) and both.learning_rate(109) == pytest.approx(1e-4)
+
+
+def test_schedule_validation_and_unchanged_config_files():
+    with pytest.raises(ValueError, match="lr_warmup"):
+        _config(steps=10, lr_warmup=10)
+    with pytest.raises(ValueError, match="lr_warmup"):
+        _config(lr_warmup=-1)
+    with pytest.raises(ValueError, match="lr_final"):
+        _config(lr_final=0.0)
+    # a constant rate (the reference's) leaves the stored config as it was before the schedule existed
+    assert "lr_warmup" not in _config().to_dict() and "lr_final" not in _config().to_dict()
+    scheduled = _config(lr_warmup=3, lr_final=1e-5)
+    assert TrainConfig.from_dict(scheduled.to_dict()) == scheduled
+
+
+def test_a_schedule_changes_training_and_resumes_bit_identically(tmp_path):
+    config = _config(steps=20, checkpoint_every=10, lr=1e-3, lr_warmup=5, lr_final=1e-4)
+    straight = train(config, DATA, tmp_path / "straight")
+    with pytest.raises(TrainingStopped):
+        train(config, DATA, tmp_path / "resumed", stop_after=10)
+    train(config, DATA, tmp_path / "resumed")
+    _assert_same_weights(_weights(tmp_path / "straight"), _weights(tmp_path / "resumed"))
+    constant = train(_config(steps=20, checkpoint_every=10, lr=1e-3), DATA, tmp_path / "constant")
+    assert constant["loss"] != straight["loss"]

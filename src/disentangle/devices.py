@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -25,12 +27,28 @@ def native_bf16(device: str | torch.device) -> bool:
         return bool(torch.cuda.is_bf16_supported())
     if device.type != "cpu":
         return False
+    if not _cpu_isa_allows_bf16():
+        return False
     cpu = getattr(torch, "cpu", None)
     checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     try:
         return any(bool(check()) for check in checks if check is not None)
     except RuntimeError:  # a torch build without these probes: be safe
         return False
+
+
+#: ``ONEDNN_MAX_CPU_ISA`` values that cap oneDNN below AVX-512 (its convolutions then have no native bf16)
+_ONEDNN_BELOW_AVX512 = ("SSE41", "AVX", "AVX2", "AVX2_VNNI", "AVX2_VNNI_2")
+
+
+def _cpu_isa_allows_bf16() -> bool:
+    """False when the process is capped below AVX-512, by ``ATEN_CPU_CAPABILITY`` (PyTorch's own
+    kernels: ``torch.backends.cpu.get_cpu_capability()``) or ``ONEDNN_MAX_CPU_ISA`` (oneDNN's
+    convolutions): an AVX-512 CPU emulating an AVX2 laptop must train as that laptop would."""
+    if os.environ.get("ONEDNN_MAX_CPU_ISA", "").strip().upper() in _ONEDNN_BELOW_AVX512:
+        return False
+    capability = getattr(getattr(torch.backends, "cpu", None), "get_cpu_capability", lambda: "")()
+    return not capability or "AVX512" in capability.upper() or "AMX" in capability.upper()
 
 
 def resolve_precision(precision: str, device: str | torch.device) -> str:

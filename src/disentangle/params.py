@@ -157,6 +157,10 @@ STUDY_SCHEMA: Schema = {
         "checkpoint_every": Field(int, 10_000, _range(1)),
         "models_per_batch": Field(int, 1, _range(1), "batched multi-model training: models trained in one step"),
         "lr": Field(float, 1e-4, _range(0, lo_open=True), "Adam learning rate (study.md §2.4: 0.0001)"),
+        "lr_warmup": Field(int, 0, _range(0), "updates of linear learning-rate warm-up (reference: 0, constant rate)"),
+        "lr_final": Field(float, None, _range(0, lo_open=True), nullable=True,
+                          doc="with a value, the learning rate falls from lr to it along a cosine over the run "
+                              "(reference: null, constant rate; TrainConfig.learning_rate)"),
         "annealed_vae_iteration_threshold": Field(
             int, 100_000, _range(1), "AnnealedVAE: global step at which the capacity reaches c_max (study.md §1.3)"),
         "precision": Field(str, "fp32", _one_of("fp32", "bf16", "auto"),

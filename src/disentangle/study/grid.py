@@ -197,6 +197,10 @@ def make_run(dataset: str, dataset_source: str, method: str, value: float, seed:
         train_part["training"]["precision"] = training["precision"]
     if float(training.get("lr", REFERENCE_LR)) != REFERENCE_LR:
         train_part["training"]["lr"] = float(training["lr"])
+    if int(training.get("lr_warmup", 0)) != 0:
+        train_part["training"]["lr_warmup"] = int(training["lr_warmup"])
+    if training.get("lr_final") is not None:
+        train_part["training"]["lr_final"] = float(training["lr_final"])
     threshold = int(training.get("annealed_vae_iteration_threshold", REFERENCE_ANNEAL_THRESHOLD))
     if method == "annealed_vae" and threshold != REFERENCE_ANNEAL_THRESHOLD:
         train_part["training"]["annealed_vae_iteration_threshold"] = threshold

@@ -9,6 +9,7 @@ field here plus one entry in ``params.py``'s schema.
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Mapping
@@ -53,6 +54,8 @@ class TrainConfig:
     (FactorVAE's discriminator included) stay float32. It changes the trained
     numbers (so it is part of the run's identity) and pays off on CPUs with
     AMX/AVX-512-BF16 (1.7x here, benchmarks/train_throughput.py) and on GPUs.
+    ``lr_warmup`` and ``lr_final`` schedule the VAE's learning rate (the reference's is
+    constant: 0 and None, :meth:`learning_rate`); FactorVAE's discriminator keeps its own.
     """
 
     method: str
@@ -63,6 +66,8 @@ class TrainConfig:
     latent_dim: int = 10
     encoder_kernel: int = 2
     lr: float = 1e-4
+    lr_warmup: int = 0
+    lr_final: float | None = None
     betas: tuple[float, float] = (0.9, 0.999)
     eps: float = 1e-8
     log_every: int = 100
@@ -73,6 +78,9 @@ class TrainConfig:
     precision: str = "fp32"
     progress: bool = True
 
+    #: schedule fields added after runs existed: left out of ``to_dict`` at these defaults
+    #: (the reference's constant rate), so earlier runs keep their ``train_config.json``
+    SCHEDULE_DEFAULTS = {"lr_warmup": 0, "lr_final": None}
     #: fields that do not change the trained numbers (may differ on resume)
     OPERATIONAL = ("log_every", "checkpoint_every", "device", "progress")
 
@@ -86,6 +94,14 @@ class TrainConfig:
                 raise ValueError(f"TrainConfig.{name} must be >= 1, got {getattr(self, name)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}, got {self.precision!r}")
+        self.lr_warmup = int(self.lr_warmup)
+        if self.lr_warmup < 0 or (self.lr_warmup and self.lr_warmup >= self.iterations):
+            raise ValueError(f"TrainConfig.lr_warmup must be >= 0 and below the {self.iterations} updates, "
+                             f"got {self.lr_warmup}")
+        if self.lr_final is not None:
+            self.lr_final = float(self.lr_final)
+            if not 0 < self.lr_final:
+                raise ValueError(f"TrainConfig.lr_final must be > 0 (or None: constant), got {self.lr_final}")
         if self.eval_batches < 0:
             raise ValueError(f"TrainConfig.eval_batches must be >= 0, got {self.eval_batches}")
         if not 0 <= int(self.seed) < 2**32:
@@ -103,9 +119,28 @@ class TrainConfig:
         """Parameter updates this run performs."""
         return self.steps // self.step_increment
 
+    def learning_rate(self, update: int) -> float:
+        """The VAE's learning rate for update ``update`` (0-based): a linear warm-up from
+        ``lr / lr_warmup`` to ``lr`` over the first ``lr_warmup`` updates, then ``lr``, or,
+        with ``lr_final``, a cosine from ``lr`` down to ``lr_final`` at the last update."""
+        if update < self.lr_warmup:
+            return self.lr * (update + 1) / self.lr_warmup
+        if self.lr_final is None:
+            return self.lr
+        span = max(1, self.iterations - 1 - self.lr_warmup)
+        t = min(1.0, (update - self.lr_warmup) / span)
+        return self.lr_final + 0.5 * (self.lr - self.lr_final) * (1 + math.cos(math.pi * t))
+
+    @property
+    def constant_lr(self) -> bool:
+        return self.lr_warmup == 0 and self.lr_final is None
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["betas"] = list(d["betas"])
+        for name, default in self.SCHEDULE_DEFAULTS.items():
+            if d[name] == default:
+                del d[name]
         return d
 
     @classmethod

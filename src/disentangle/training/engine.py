@@ -365,6 +365,9 @@ class Stack:
         for opt in shard.optimisers.values():
             opt.zero_grad(set_to_none=True)
         total.backward()
+        if not self.configs[0].constant_lr:  # a schedule sets the VAE's rate; the discriminator keeps its own
+            for group in shard.optimisers["vae"].param_groups:
+                group["lr"] = self.configs[0].learning_rate(self.iteration)
         for opt in shard.optimisers.values():  # both gradients were taken at the same parameters
             opt.step()
         return {k: v.detach() for k, v in out.parts().items()}
