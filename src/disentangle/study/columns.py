@@ -58,3 +58,13 @@ def metric_column(metric_config: str, key: str) -> str:
 def downstream_column(predictor: str, key: str) -> str:
     """e.g. ``downstream_column("GBT", "100:mean_test_accuracy")``."""
     return f"{DOWNSTREAM[predictor]}.{key}"
+
+
+#: the controls table (``controls.csv`` beside the results, ``study/controls.py``), kept apart from the
+#: results so that no claim statistic mixes a control in: one row per scored control representation.
+#: ``control``: "standardised" (a trained run's mean codes, standardised), "rotated" (the same codes
+#: turned by a seeded random rotation: its twin) or "untrained" (the reference encoder at
+#: initialisation, no training; ``method`` empty, ``run_id`` ``untrained-<dataset>-s<seed>``).
+#: Score columns are those of ``SCORES`` (the results table's names).
+CONTROL_KINDS = ("standardised", "rotated", "untrained")
+CONTROL_COLUMNS = ("control", "run_id", "dataset", "method", "value", "seed")

@@ -19,7 +19,7 @@ from typing import Any, Sequence
 
 import pandas as pd
 
-from ..io import atomic_path
+from ..io import DamagedFileError, atomic_path
 from .. import vocabulary
 from .locks import global_lock
 from .columns import (PROVENANCE_COLUMNS, RUN_COLUMNS, RUN_ID_COLUMN, SETTINGS_COLUMNS, TIME_COLUMNS,
@@ -123,6 +123,25 @@ def load_results(results_dir: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found; run `python -m disentangle study aggregate PARAMS` first")
     return pd.read_parquet(path)
+
+
+CONTROLS_CSV = "controls.csv"
+
+
+def load_controls(results_dir: str | Path) -> pd.DataFrame:
+    """The controls table of a study's results folder (``columns.CONTROL_COLUMNS`` + the score
+    columns); an empty table with those columns if the study has none."""
+    from .columns import CONTROL_COLUMNS, SCORES
+
+    path = Path(results_dir) / CONTROLS_CSV
+    if not path.is_file():
+        return pd.DataFrame(columns=[*CONTROL_COLUMNS, *SCORES.values()])
+    try:
+        table = pd.read_csv(path, dtype={"run_id": str, "method": str})
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        raise DamagedFileError(f"{path}: damaged controls table ({err}); rerun "
+                               f"`python -m disentangle study aggregate PARAMS` to rebuild it") from None
+    return table
 
 
 # --------------------------------------------------------------------------- the reference's records
