@@ -116,6 +116,13 @@ class FakeBackend:
                         f"{metric}.elapsed_time": 0.001})
         return out
 
+    def twin_representations(self, dataset, model, seed):
+        """``(standardised, rotated twin)``: the codes and their mirror image (a rotation by pi)."""
+        return model.represent_mean, lambda x: -model.represent_mean(x)
+
+    def untrained_model(self, dataset, training, seed, device):
+        return FakeModel(0.001 * (seed + 1))
+
     def resolved_device(self, device):
         return "cpu"
 

@@ -179,6 +179,12 @@ STUDY_SCHEMA: Schema = {
         "representations": Field(list, list(vocabulary.REPRESENTATIONS), _subset_of(vocabulary.REPRESENTATIONS)),
         "overrides": Field(dict, {}, _overrides, "per-metric sample sizes replacing the settings' numbers"),
     },
+    "controls": {
+        "twin_seeds": Field(list, None, _seeds, nullable=True,
+                            doc="seeds whose runs get a rotated twin (study/controls.py); null = every seed, "
+                                "[] = none"),
+        "untrained_seeds": Field(int, 5, _range(0), "untrained encoders scored per dataset (init seeds 0..n-1)"),
+    },
     "executor": {
         "kind": Field(str, "sequential", _one_of("sequential", "processes", "slurm")),
         "workers": Field(int, 1, _range(1)),

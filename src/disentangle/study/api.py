@@ -20,6 +20,7 @@ from tqdm import tqdm
 
 from .backend import Backend
 from .executors import run_processes, run_sequential, submit_slurm
+from .controls import run_controls
 from .grid import Run, Study
 from .results import aggregate
 from . import locks
@@ -166,6 +167,8 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
         if monitor is not None:
             monitor.stop()
         bar.close()
+    if kind != "slurm" or wait:
+        run_controls(study, [r for r in runs if run_state(r, study.run_dir(r)) == DONE], backend, progress=progress)
     df = aggregate(study, runs)
     wall = time.perf_counter() - start
     unfinished = [u for r in runs if (u := unfinished_run(study, r)) is not None]

@@ -70,6 +70,29 @@ class Backend:
         return evaluate(dataset, represent_for=represent_for, metrics=metrics, seed=seeds, settings=settings,
                         n_jobs=torch.get_num_threads(), overrides=overrides, classifiers=classifiers)
 
+    def twin_representations(self, dataset: Any, model: Any, seed: int) -> tuple[Callable, Callable]:
+        """``(standardised, rotated twin)`` of ``model``'s mean codes (``study/controls.py``)."""
+        from ..metrics.controls import twin_pair
+        from .controls import MOMENTS_SEED, ROTATION_SEED
+
+        return twin_pair(dataset, model.represent_mean, seed=MOMENTS_SEED, rotation_seed=[ROTATION_SEED, seed])
+
+    def untrained_model(self, dataset: Any, training: dict[str, Any], seed: int, device: str) -> Any:
+        """The reference encoder/decoder at initialisation for ``seed`` (as a run of that seed starts)."""
+        import tempfile
+
+        from ..training import TrainConfig, load_model
+        from ..training.engine import Stack
+        from ..training.saved_model import save_model
+        from .controls import UNTRAINED_METHOD
+
+        config = TrainConfig.from_params(training, method=UNTRAINED_METHOD, hyperparams={}, seed=seed, device=device)
+        with tempfile.TemporaryDirectory(prefix="untrained-") as tmp:
+            stack = Stack([config], dataset, [Path(tmp) / "run"])
+            shard, j = stack.shard_and_slot[0]
+            save_model(shard.model, j, Path(tmp) / "model", seed=seed, dataset=dataset.label)
+            return load_model(Path(tmp) / "model", device=None if device == "auto" else device)
+
     def resolved_device(self, device: str) -> str:
         from ..devices import resolve_device
 

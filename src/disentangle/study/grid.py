@@ -266,6 +266,11 @@ class Study:
         return self.params.study["executor"]
 
     @property
+    def controls(self) -> dict[str, Any]:
+        """Which controls the study scores (``study/controls.py``)."""
+        return self.params.study["controls"]
+
+    @property
     def device(self) -> str:
         return self.params.shared["device"]
 

@@ -114,6 +114,12 @@ def aggregate(study: Study, runs: Sequence[Run]) -> pd.DataFrame:
             kill_point("aggregate_write")
         with atomic_path(out / RESULTS_CSV) as tmp:
             df.to_csv(tmp, index=False)
+        from .controls import collect_controls  # the controls table, apart from the results
+
+        controls = collect_controls(study, runs)
+        if len(controls) or (out / CONTROLS_CSV).exists():
+            with atomic_path(out / CONTROLS_CSV) as tmp:
+                controls.to_csv(tmp, index=False)
     return df
 
 

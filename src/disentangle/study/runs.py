@@ -40,6 +40,7 @@ from .. import vocabulary
 from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
 from ..io import read_json as _read_json
 from . import locks
+from .controls import evaluate_twin, twin_current, wants_twin
 from .backend import Backend
 from .grid import Run, Study, metrics_for
 from .killpoints import kill_point
@@ -309,6 +310,10 @@ class Worker:
             with atomic_path(path) as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("record_write")
+        if wants_twin(self.study, run) and not twin_current(run, run_dir):
+            if model is None:
+                model = self._load_or_retrain(run, run_dir, dataset)
+            evaluate_twin(run, run_dir, model, dataset, self.backend)
         return seconds
 
     def _load_or_retrain(self, run: Run, run_dir: Path, dataset: Any) -> Any:
