@@ -116,6 +116,9 @@ class FakeBackend:
                         f"{metric}.elapsed_time": 0.001})
         return out
 
+    def prepare_dataset(self, name, source, root, workers):
+        return 0.0
+
     def twin_representations(self, dataset, model, seed):
         """``(standardised, rotated twin)``: the codes and their mirror image (a rotation by pi)."""
         return model.represent_mean, lambda x: -model.represent_mean(x)

@@ -236,6 +236,65 @@ def laptop_scale_summary(paths: Sequence[str | Path]) -> pd.DataFrame:
     return out.drop(columns=["arm"])
 
 
+def laptop_signal_summary(paths: Sequence[str | Path]) -> pd.DataFrame:
+    """Disentanglement per CPU-second (``benchmarks/laptop_scale.py --signal`` CSVs): per arm (learning
+    rate and schedule, batch), model and number of updates, reconstruction as % of H·W·C·ln 2, active
+    dimensions, and each score of the standardised codes beside their rotated twin's (``trained / twin``).
+    Updates 0 is the untrained encoder; a schedule's milestones before its end are mid-schedule."""
+    frames = [pd.read_csv(p) for p in paths]
+    if not frames:
+        raise FileNotFoundError("no laptop_signal CSV given")
+    df = pd.concat(frames, ignore_index=True)
+
+    def schedule(r) -> str:
+        text = f"{r['lr']:.0e}"
+        if pd.notna(r.get("lr_final")) and str(r.get("lr_final")) != "":
+            text += f" → {float(r['lr_final']):.0e} (cosine)"
+        if r.get("lr_warmup", 0):
+            text = f"warm-up {int(r['lr_warmup'])}, " + text
+        return text
+
+    out = pd.DataFrame({"model": df["model"].str.replace(":", " ", regex=False), "lr": df.apply(schedule, axis=1),
+                        "batch": df["batch_size"], "updates": df["updates"],
+                        "recon, % of baseline": (100 * df["baseline_share"]).round(1),
+                        "active dims": df["active_dims"]})
+    for label, column in (("MIG", "mig"), ("DCI", "dci"), ("FactorVAE", "factor_vae"), ("BetaVAE", "beta_vae")):
+        out[f"{label} trained / twin"] = [f"{a:.3f} / {b:.3f}" for a, b in zip(df[f"{column}_std"],
+                                                                               df[f"{column}_rot"])]
+    return out
+
+
+def controls_overview(controls: pd.DataFrame) -> pd.DataFrame:
+    """The trained scores beside both controls (``study/controls.py``): per dataset and score, for each
+    method the median over its runs of ``trained / rotated twin`` (the trained runs' standardised mean
+    codes and the same codes after a random rotation), the share of runs beating their twin, and the
+    untrained encoder's median. Empty when the study scored no controls."""
+    from ..study.columns import SCORES
+
+    if controls is None or not len(controls):
+        return pd.DataFrame()
+    labels = {col: label for label, col in SCORES.items()}
+    rows = []
+    twins = controls[controls["control"] != "untrained"]
+    for dataset in ordered(controls, "dataset"):
+        here = twins[twins["dataset"] == dataset]
+        untrained = controls[(controls["control"] == "untrained") & (controls["dataset"] == dataset)]
+        for col, label in labels.items():
+            row = {"dataset": vocabulary.dataset_label(dataset), "score": label}
+            pairs = here.pivot_table(index=["run_id", "method"], columns="control", values=col).dropna()
+            if pairs.empty:
+                continue
+            for method in ordered(here, "method"):
+                sub = pairs.xs(method, level="method") if method in pairs.index.get_level_values("method") else None
+                if sub is not None and len(sub):
+                    row[vocabulary.method_label(method)] = (f"{sub['standardised'].median():.3f} / "
+                                                            f"{sub['rotated'].median():.3f}")
+            row["beats its twin"] = f"{int((pairs['standardised'] > pairs['rotated']).sum())} of {len(pairs)}"
+            row["untrained encoder"] = (f"{untrained[col].median():.3f}" if untrained[col].notna().any() else "–")
+            rows.append(row)
+    return pd.DataFrame(rows).set_index(["dataset", "score"]).fillna("–")
+
+
 # ------------------------------------------------------------------------------------ chapter 2: run folders
 
 

@@ -111,16 +111,17 @@ class ProceduralSprites:
             return None
         return self.cache_dir / f"dsprites_procedural_{_outlines_digest()}.npy"
 
-    def precompute(self, chunk: int = 8192, *, wait: bool = True) -> float:
+    def precompute(self, chunk: int = 8192, *, wait: bool = True, workers: int = 1) -> float:
         """Render the whole grid into bit-packed rows (and save it); returns seconds spent.
 
         With a cache folder, concurrent processes (study workers) take a file lock:
         one renders; with ``wait=False`` the others keep rendering on the fly and
-        memory-map its file once it exists (checked again after ``GRID_AFTER`` renders)."""
+        memory-map its file once it exists (checked again after ``GRID_AFTER`` renders).
+        ``workers`` > 1 renders the chunks in that many processes (the same bytes)."""
         if self.packed is not None:
             return 0.0
         if self.cache_file is None:
-            return self._render_grid(chunk)
+            return self._render_grid(chunk, workers)
         import fcntl
 
         self.cache_file.parent.mkdir(parents=True, exist_ok=True)
@@ -134,15 +135,23 @@ class ProceduralSprites:
                 self.packed = _load_grid_cache(self.cache_file)
                 if self.packed is not None:
                     return 0.0
-            return self._render_grid(chunk)
+            return self._render_grid(chunk, workers)
 
-    def _render_grid(self, chunk: int) -> float:
+    def _render_grid(self, chunk: int, workers: int = 1) -> float:
         start = time.perf_counter()
         packed = np.empty((NUM_IMAGES, 64 * 64 // 8), np.uint8)
-        for lo in range(0, NUM_IMAGES, chunk):
-            idx = np.arange(lo, min(lo + chunk, NUM_IMAGES))
-            imgs = dsprites_render.render(GRID.factors_of(idx))
-            packed[idx] = np.packbits(imgs.reshape(len(idx), -1), axis=1)
+        starts = list(range(0, NUM_IMAGES, chunk))
+        ends = [min(lo + chunk, NUM_IMAGES) for lo in starts]
+        if workers > 1:
+            from concurrent.futures import ProcessPoolExecutor
+            from multiprocessing import get_context
+
+            with ProcessPoolExecutor(workers, mp_context=get_context("spawn")) as pool:
+                for lo, hi, rows in zip(starts, ends, pool.map(_render_packed, starts, ends)):
+                    packed[lo:hi] = rows
+        else:
+            for lo, hi in zip(starts, ends):
+                packed[lo:hi] = _render_packed(lo, hi)
         if self.cache_file is not None:
             try:
                 with atomic_path(self.cache_file) as tmp:
@@ -161,6 +170,12 @@ class ProceduralSprites:
             return _BITS_F32[self.packed[indices]].reshape(len(indices), 64, 64)
         self.rendered += len(indices)
         return dsprites_render.render(GRID.factors_of(indices)).astype(np.float32)
+
+
+def _render_packed(lo: int, hi: int) -> np.ndarray:
+    """Grid images ``lo .. hi - 1`` rendered and bit-packed, one row each."""
+    idx = np.arange(lo, hi)
+    return np.packbits(dsprites_render.render(GRID.factors_of(idx)).reshape(len(idx), -1), axis=1)
 
 
 def _load_grid_cache(path: Path) -> np.ndarray | None:
@@ -199,6 +214,13 @@ class DSprites(GroundTruthDataset):
     def __init__(self, sprites: FileSprites | ProceduralSprites):
         self.sprites = sprites
         self.source = sprites.source
+
+    def prepare(self, workers: int = 1) -> float:
+        """Before a study's workers start: render the procedural grid once, in ``workers``
+        processes, so no training worker stalls on it (a no-op for the real files); seconds spent."""
+        if isinstance(self.sprites, ProceduralSprites):
+            return self.sprites.precompute(workers=workers)
+        return 0.0
 
     def index_of(self, factors: np.ndarray) -> np.ndarray:
         """Row-major index into the real file (bases [245760, 40960, 1024, 32, 1])."""

@@ -148,6 +148,13 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
 
     kind = study.executor["kind"]
     submitted = 0
+    if pending and kind != "slurm":  # the grid before the stack: no training worker stalls on it
+        for run in {r.dataset: r for r in pending}.values():
+            seconds = backend.prepare_dataset(run.dataset, run.dataset_source, study.data_root,
+                                              max(1, study.executor["workers"] * study.executor["threads_per_worker"]))
+            if seconds and progress:
+                bar.write(f"prepared {run.dataset} ({run.dataset_source}) once for every worker in {seconds:.0f} s",
+                          file=sys.stderr)
     monitor = TrainingMonitor(study, pending, bar, finished, start) if progress else None
     try:
         if monitor is not None:

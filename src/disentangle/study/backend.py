@@ -31,6 +31,12 @@ class Backend:
 
         return get_dataset(name, source=source, root=root)
 
+    def prepare_dataset(self, name: str, source: str, root: str | None, workers: int) -> float:
+        """One-time preparation a dataset offers (``prepare(workers)``, e.g. procedural dSprites'
+        grid), done before the workers start; seconds spent."""
+        prepare = getattr(self.dataset(name, source, root), "prepare", None)
+        return prepare(workers) if prepare is not None else 0.0
+
     def train_config(self, run: Run, device: str) -> Any:
         """The run's ``TrainConfig``: its grid point plus the params' training section."""
         from ..training import TrainConfig
