@@ -43,7 +43,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import ctypes
 import resource
 import statistics
 import tempfile
@@ -55,7 +54,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from disentangle.devices import host_to_device, resolve_device
+from disentangle.devices import host_to_device, pin_malloc_thresholds, resolve_device
 from disentangle.models.architecture import CONV_IMPLS
 from disentangle.training import TrainConfig
 from disentangle.training.engine import DEFAULT_CONV_IMPL, Stack
@@ -162,16 +161,6 @@ def setups_for(device: torch.device, dataset, ks: list[int], impls: list[str], r
         setups[f"    K={k}, matmul, TF32 GEMMs"] = stack_setup(dataset, k, root, device, conv_impl="matmul",
                                                               tf32_matmul=True)
     return setups
-
-
-def pin_malloc_thresholds() -> bool:
-    """glibc only: serve blocks up to 32 MiB from the heap and never trim it (see the module docstring)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
-        return False
-    m_trim_threshold, m_mmap_threshold = -1, -3  # malloc.h
-    return bool(libc.mallopt(m_mmap_threshold, 32 << 20)) and bool(libc.mallopt(m_trim_threshold, 1 << 30))
 
 
 def synchronize(device: torch.device) -> None:

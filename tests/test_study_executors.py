@@ -128,3 +128,17 @@ def test_slurm_job_array_with_submitit_local_executor(tmp_path, importable_fakes
     assert sorted(n for o in outcomes for n in o) == sorted(f"{n:05d}" for n in dirs)  # keyed by run_id
     assert all(state == "done" for o in outcomes for state in o.values())
     assert all(train_calls(d) == [0] for d in dirs.values())
+
+
+def test_pin_malloc_thresholds_sets_glibc_options_or_says_it_cannot():
+    """Study workers pin glibc's malloc thresholds (no page-fault churn); off glibc it reports False."""
+    import ctypes
+
+    from disentangle.devices import pin_malloc_thresholds
+
+    try:
+        ctypes.CDLL("libc.so.6")
+    except OSError:
+        assert pin_malloc_thresholds() is False
+    else:
+        assert pin_malloc_thresholds() is True

@@ -1,4 +1,4 @@
-"""Controls for disentanglement scores: the rotated twin (docs/design.md, "Controls and the signal gate").
+"""Controls for disentanglement scores: the rotated twin (book/design.md, "Controls and the signal gate").
 
 A score measures *disentanglement* only if it rewards axis alignment, not the mere
 information the codes carry about the factors. The paper's Theorem 1 (§3) turns this into a

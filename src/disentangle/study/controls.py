@@ -1,4 +1,4 @@
-"""The study's controls: rotated twins and untrained encoders, kept apart from the runs (issue 23).
+"""The study's controls: rotated twins and untrained encoders, kept apart from the runs (book/design.md, "Controls and the signal gate").
 
 A disentanglement score carries signal only if it rewards *alignment* with the factors, not
 the information the codes hold about them (the paper's Theorem 1, §3: a bijection that mixes the

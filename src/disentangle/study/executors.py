@@ -27,6 +27,7 @@ from typing import Any, Callable, Sequence
 
 from . import locks
 from .backend import Backend
+from ..devices import pin_malloc_thresholds
 from .grid import Run, Study
 from .runs import DONE, FAILED, Worker, run_state
 
@@ -119,6 +120,7 @@ def _process_main(study: Study, units: list[list[Run]], backend: Backend | None,
         if parent_pid is not None:
             _stop_with_parent(parent_pid)
         set_thread_budget(threads)
+        pin_malloc_thresholds()  # no page-fault churn in a training worker
         work(study, units, backend)
     except KeyboardInterrupt:
         pass
