@@ -166,3 +166,26 @@ def test_scale_note_counts_runs_outside_the_paper_grid(project_root, tmp_path):
     # 1 dataset x 4 values x 2 seeds = 8 runs; outside: beta = 3 at both seeds, seed 50 of the 3 other values
     assert book.outside_paper_grid(p) == 5
     assert "5 of the 8 models lie outside the paper's grid" in book.scale_note(p)
+
+
+def test_study_progress_prints_a_line_when_the_run_counts_change(tmp_path):
+    """While a chapter runs the study, the console gets one line per change of the run counts."""
+    import sys
+    import time
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_study_fakes import FakeBackend, write_params
+
+    from disentangle import params as params_mod
+    from disentangle.book import StudyProgress
+    from disentangle.study import run_study
+
+    path = write_params(tmp_path, seeds=(0, 1, 2))
+    lines: list[str] = []
+    with StudyProgress(params_mod.load(path), "02_training", lines.append, every=0.02):
+        time.sleep(0.1)
+        assert lines == []  # nothing changed yet: nothing printed
+        run_study(path, progress=False, backend=FakeBackend(step_sleep=0.01))
+        time.sleep(0.3)
+    assert lines and lines[-1].startswith("[book]   02_training: 6 of 6 runs done, 0 running")
+    assert len(lines) == len(set(line.split(";")[0] for line in lines))  # one line per change

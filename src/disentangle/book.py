@@ -68,6 +68,49 @@ def _read_manifest(root: Path) -> dict:
         return {}
 
 
+class StudyProgress:
+    """While a chapter executes, one console line whenever the study's run counts change
+    (the notebook's own output is not shown until it ends): ``[book]   02_training: 12 of 24 runs
+    done, 2 running; ETA 8.4 min``. Polls ``study.study_status`` every ``every`` seconds."""
+
+    def __init__(self, p: params_mod.Params, chapter: str, log, every: float = 20.0):
+        import threading
+
+        self.p, self.chapter, self.log, self.every = p, chapter, log, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+        self._last: str | None = None
+
+    def __enter__(self) -> "StudyProgress":
+        self._last = self._line()  # the state before the chapter: printed only when it changes
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _line(self) -> str | None:
+        from .study import study_status
+
+        try:
+            st = study_status(self.p)
+        except Exception:  # noqa: BLE001 - progress is a courtesy: never fail a chapter over it
+            return None
+        line = (f"[book]   {self.chapter}: {st.counts['done']} of {st.total} runs done, "
+                f"{st.counts['running']} running")
+        if st.eta_s:
+            line += f"; ETA {st.eta_s / 60:.1f} min"
+        return line
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.every):
+            line = self._line()
+            if line is not None and line.split(";")[0] != (self._last or "").split(";")[0]:
+                self.log(line)
+                self._last = line
+
+
 def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun:
     """Run one chapter with papermill; raise :class:`ChapterFailed` on an error."""
     import papermill as pm
@@ -87,10 +130,11 @@ def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun
     log(f"[book] executing {name} with {p.path.name} ...")
     t0 = time.perf_counter()
     try:
-        pm.execute_notebook(
-            str(src), str(tmp), parameters=p.chapter_parameters(name), cwd=str(root / "book"),
-            kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False,
-        )
+        with StudyProgress(p, name, log):
+            pm.execute_notebook(
+                str(src), str(tmp), parameters=p.chapter_parameters(name), cwd=str(root / "book"),
+                kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False,
+            )
     except pm.PapermillExecutionError as e:
         number, first_line = _template_cell(tmp, e.cell_index)
         raise ChapterFailed(
