@@ -28,7 +28,7 @@ import pandas as pd
 
 from .. import vocabulary
 from ..study.columns import (
-    DOWNSTREAM, PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS, UNSUPERVISED,
+    CONTROL_COLUMNS, DOWNSTREAM, PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS, UNSUPERVISED,
 )
 from ..study.grid import model_num
 
@@ -266,3 +266,35 @@ def _downstream_columns(runs: pd.DataFrame, quality: np.ndarray, rng: np.random.
             out[f"{prefix}.sample_efficiency"] = (
                 out[f"{prefix}.100:mean_test_accuracy"] / out[f"{prefix}.10000:mean_test_accuracy"])
     return out
+
+
+def synthetic_controls(results: pd.DataFrame, *, seed: int, twin_shift: float = 0.0,
+                       untrained_seeds: int = 3) -> pd.DataFrame:
+    """A controls table (``columns.CONTROL_COLUMNS`` + score columns) for a synthetic results table.
+
+    Each run's "standardised" row is its mean-representation scores; its "rotated" twin scores are
+    the same dataset's scores of a random permutation of the runs (the same distribution: with
+    ``twin_shift`` 0 a run beats its twin by chance, P = 1/2, a study *without alignment signal*),
+    minus ``twin_shift`` × the score's standard deviation on that dataset (``twin_shift`` > 0: the
+    twins score lower, as for codes that are aligned). ``untrained_seeds`` "untrained" rows per
+    dataset are drawn like twins. All draws come from ``np.random.default_rng(seed)``.
+    """
+    rng = np.random.default_rng(seed)
+    mean = results[results["representation"] == "mean"].reset_index(drop=True)
+    cols = [c for c in SCORES.values() if c in mean.columns]
+    frames = []
+    for dataset, g in mean.groupby("dataset", sort=False):
+        values = g[cols].to_numpy(dtype=float)
+        spread = np.nanstd(values, axis=0)
+        identity = pd.DataFrame({"run_id": [f"{int(m):05d}" for m in g["model_num"]], "dataset": dataset,
+                                 "method": g["method"].to_numpy(), "value": g["value"].to_numpy(),
+                                 "seed": g["seed"].to_numpy()})
+        twins = values[rng.permutation(len(g))] - twin_shift * spread
+        frames.append(identity.assign(control="standardised", **dict(zip(cols, values.T))))
+        frames.append(identity.assign(control="rotated", **dict(zip(cols, twins.T))))
+        raw = values[rng.integers(0, len(g), untrained_seeds)] - twin_shift * spread
+        frames.append(pd.DataFrame({"control": "untrained", "run_id": [f"untrained-{dataset}-s{s}" for s in
+                                                                       range(untrained_seeds)],
+                                    "dataset": dataset, "method": "", "value": np.nan,
+                                    "seed": range(untrained_seeds), **dict(zip(cols, raw.T))}))
+    return pd.concat(frames, ignore_index=True)[[*CONTROL_COLUMNS, *cols]]
