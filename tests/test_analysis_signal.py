@@ -202,3 +202,14 @@ def test_a_statistic_undefined_on_the_signal_scores_is_inconclusive(planted):
     assert "undefined on the scores with signal" in table.loc["C9_different_same", "note"]
     assert np.isfinite(table.loc["C5a", "estimate"]) and "Modularity (dSprites, Color-dSprites)" in \
         table.loc["C5a", "note"]
+
+
+def test_a_chapter_reads_the_controls_beside_its_results(tmp_path, planted):
+    from disentangle.analysis import chapters
+    from disentangle.study.results import CONTROLS_CSV
+
+    assert chapters.load_chapter_signal(results_dir=tmp_path).empty           # no controls: empty table
+    synthetic_controls(planted, seed=0, twin_shift=3.0).to_csv(tmp_path / CONTROLS_CSV, index=False)
+    for table in (chapters.load_chapter_signal(results_dir=tmp_path),
+                  chapters.load_chapter_signal(str(tmp_path / "results.parquet"))):
+        assert len(table) == 2 * len(SCORES) and table["signal"].all()
