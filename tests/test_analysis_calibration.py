@@ -225,3 +225,10 @@ def test_a_widened_interval_never_leaves_the_statistics_range():
     assert row["ci_lo"] == 0.0 or row["ci_hi"] == 100.0  # fifty-fold is wider than the range
     ci = BootstrapCI(0.9, 0.5, 1.3, 0.95, 10, 10).clipped(-1.0, 1.0)
     assert (ci.estimate, ci.lo, ci.hi) == (0.9, 0.5, 1.0)
+
+
+def test_wilson_false_signal_rate_is_the_binomial_tail_past_the_bound():
+    bench = _benchmark()
+    # at 54 runs the Wilson lower bound first exceeds 1/2 at k = 35 (35/54: 0.515; 34/54: 0.497)
+    assert bench.wilson_false_signal(54) == pytest.approx(stats.binom.sf(34, 54, 0.5))
+    assert bench.wilson_false_signal(3) == 0.0 and bench.wilson_false_signal(4) == pytest.approx(1 / 16)
