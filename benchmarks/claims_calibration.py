@@ -34,6 +34,16 @@ read by ``claims.py`` (``src/disentangle/analysis/claims_gate.csv``).
     python benchmarks/claims_calibration.py --label paper_subset --datasets dsprites color_dsprites \\
         noisy_dsprites scream_dsprites smallnorb cars3d shapes3d --values-per-method 6 --seeds 5
     python benchmarks/claims_calibration.py --summarise --write-gate
+
+The signal gate (issue 23; ``--signal-gate``, alias ``--no-alignment``): studies of the same design
+get synthetic controls (``analysis.synthetic.synthetic_controls``) whose rotated twins either score
+like the runs themselves (exchangeable: no alignment signal, each run beats its twin with P = 1/2,
+independently) or lower (``--twin-shifts`` s, in within-dataset standard deviations: P = Φ(s)). It
+reports how often the Wilson rule (``analysis/signal.py``) gives a (dataset, score) cell signal, and
+the share of gated claims (every claim on scores) that ``claims_table`` then decides, beside the
+share decided with the gate off; written to ``signal_gate_calibration.{md,csv}``:
+
+    python benchmarks/claims_calibration.py --signal-gate --params params/default.yaml --studies 20
 """
 
 from __future__ import annotations
@@ -44,12 +54,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from disentangle.analysis import claims
+from disentangle.analysis import claims, signal
 from disentangle.analysis.bootstrap import SCHEMES, BootstrapCI, bootstrap_replicates, interval_from_replicates
 from disentangle.analysis.paper_values import CLAIMS
 from disentangle.vocabulary import paper_methods
-from disentangle.analysis.synthetic import synthetic_results
+from disentangle.analysis.synthetic import synthetic_controls, synthetic_results
 from disentangle.io import append_csv_rows, atomic_write_text
 from disentangle.study.columns import SCORES
 
@@ -148,6 +159,71 @@ def calibrate(args: argparse.Namespace, design: dict) -> None:
                     append_csv_rows(raw, rows, RAW_COLUMNS)
                     print(f"  {effect} pop {population} seeds {seeds} study {study}: {time.time() - t0:.1f} s",
                           flush=True)
+
+
+def wilson_false_signal(n: int, z: float = signal.Z95) -> float:
+    """P(a cell has signal) when each of ``n`` runs beats its twin with probability 1/2: the rule's
+    false-signal rate per (dataset, score), exactly (binomial sum over the k whose Wilson bound is > 1/2)."""
+    return float(sum(stats.binom.pmf(k, n, 0.5) for k in range(n + 1)
+                     if signal.wilson_interval(k, n, z)[0] > signal.CHANCE))
+
+
+def signal_gate_calibration(args: argparse.Namespace, design: dict) -> None:
+    """Per study and twin shift: the cells with signal and the gated claims decided, gate on and off."""
+    gated = [c for c in (args.claims or CLAIMS) if CLAIMS[c].gated]
+    rows = []
+    for study in range(args.studies):
+        t0 = time.time()
+        seeds = args.seeds[0]
+        df = _table(design, seeds, seed=20_000 + study, population=1000 + study % args.populations,
+                    effect="plausible")
+        ungated = claims.claims_table(df, gated, seed=study, n_boot=args.n_boot, n_draws=args.n_draws,
+                                      signal=claims.UNGATED)
+        for shift in args.twin_shifts:
+            table = signal.signal_table(synthetic_controls(df, seed=study, twin_shift=shift))
+            gate_on = claims.claims_table(df, gated, seed=study, n_boot=args.n_boot, n_draws=args.n_draws,
+                                          signal=table)
+            rows.append({"study": study, "seeds": seeds, "twin_shift": shift, "cells": len(table),
+                         "runs_per_cell": int(table["n"].median()), "cells_with_signal": int(table["signal"].sum()),
+                         "gated_claims": len(gated),
+                         "decided_gate_on": int((gate_on["agrees?"] != "inconclusive").sum()),
+                         "decided_gate_off": int((ungated["agrees?"] != "inconclusive").sum()),
+                         "no_signal_notes": int((gate_on["note"] == claims.NO_SIGNAL).sum())})
+        print(f"  signal gate study {study}: {time.time() - t0:.1f} s", flush=True)
+    raw = pd.DataFrame(rows)
+    atomic_write_text(args.out / "signal_gate_calibration.csv", raw.to_csv(index=False))
+    summary = []
+    for shift, g in raw.groupby("twin_shift", sort=True):
+        n_runs = int(g["runs_per_cell"].median())
+        summary.append({
+            "twins": "exchangeable (no alignment)" if shift == 0 else f"lower by {shift:g} sd "
+                     f"(P(beat) = {100 * stats.norm.cdf(shift):.0f} %)",
+            "studies": len(g), "runs per cell": n_runs,
+            "cells with signal": f"{100 * g['cells_with_signal'].sum() / g['cells'].sum():.1f} %",
+            "studies with any signal": f"{100 * (g['cells_with_signal'] > 0).mean():.0f} %",
+            "gated claims decided, gate on": f"{100 * g['decided_gate_on'].sum() / g['gated_claims'].sum():.1f} %",
+            "gate off": f"{100 * g['decided_gate_off'].sum() / g['gated_claims'].sum():.1f} %",
+            "inconclusive by the gate": f"{100 * g['no_signal_notes'].sum() / g['gated_claims'].sum():.1f} %",
+        })
+    n_runs, cells = int(raw["runs_per_cell"].median()), int(raw["cells"].median())
+    per_cell = wilson_false_signal(n_runs)
+    z_bonferroni = float(stats.norm.isf(0.025 / cells))
+    per_cell_bonferroni = wilson_false_signal(n_runs, z_bonferroni)
+    text = ("# Signal gate calibration (benchmarks/claims_calibration.py --signal-gate)\n\n"
+            f"Design: {len(design['datasets'])} datasets × {len(design['methods'])} methods, "
+            f"{args.seeds[0]} seeds per configuration ({n_runs} runs per dataset), planted effects "
+            f"(`synthetic_results(effect='plausible')`); {len(gated)} gated claims; {args.n_boot} bootstrap "
+            f"replicates, {args.n_draws} transfer draws, the committed claims gate.\n\n"
+            f"The Wilson rule's false-signal rate per (dataset, score) cell, exactly, at {n_runs} runs with "
+            f"exchangeable twins: {100 * per_cell:.2f} %; over the {cells} cells of a study (independent "
+            f"under this null) P(at least one) = {100 * (1 - (1 - per_cell) ** cells):.1f} %. A claim on scores "
+            "is then decided on the falsely signalled cells alone, which is what the first row's "
+            "'decided, gate on' counts. For comparison (not the rule in use), a Bonferroni bound over the "
+            f"{cells} cells (z = {z_bonferroni:.2f}) gives {100 * per_cell_bonferroni:.2f} % per cell, "
+            f"{100 * (1 - (1 - per_cell_bonferroni) ** cells):.1f} % per study.\n\n"
+            + _markdown(pd.DataFrame(summary)))
+    atomic_write_text(args.out / "signal_gate_calibration.md", text)
+    print(text)
 
 
 def widen_rows(raw: pd.DataFrame, factor: float) -> pd.DataFrame:
@@ -303,8 +379,17 @@ def main() -> None:
     ap.add_argument("--summarise", action="store_true", help="only summarise the raw rows")
     ap.add_argument("--write-gate", metavar="SCHEME", default=None,
                     help="write the per-claim gate for this scheme to src/disentangle/analysis/claims_gate.csv")
+    ap.add_argument("--signal-gate", "--no-alignment", action="store_true",
+                    help="calibrate the signal gate instead (synthetic controls, see the module docstring)")
+    ap.add_argument("--twin-shifts", type=float, nargs="+", default=[0.0, 1.0],
+                    help="--signal-gate: how much lower the rotated twins score, in sd (0: exchangeable)")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.signal_gate:
+        if args.datasets is None and not args.params:
+            args.datasets = ["dsprites", "color_dsprites"]
+        signal_gate_calibration(args, design_from(args))
+        return
     if not args.summarise:
         if args.datasets is None and not args.params:
             args.datasets = ["dsprites", "color_dsprites"]

@@ -110,7 +110,8 @@ def _default_design_table(seed: int) -> pd.DataFrame:
 
 @pytest.mark.parametrize("scheme", [None, "replacement"])
 def test_no_shown_interval_excludes_its_estimate_on_the_default_design(scheme):
-    table = claims.claims_table(_default_design_table(0), seed=0, n_boot=15, n_draws=500, scheme=scheme)
+    table = claims.claims_table(_default_design_table(0), seed=0, n_boot=15, n_draws=500, scheme=scheme,
+                                signal=claims.UNGATED)
     shown = table[np.isfinite(table["estimate"])]
     assert len(shown) == len(CLAIMS)
     assert ((shown["ci_lo"] <= shown["estimate"]) & (shown["estimate"] <= shown["ci_hi"])).all()
@@ -191,8 +192,8 @@ def test_summary_keeps_the_smallest_widening_that_meets_the_goals():
 def test_claims_table_widens_by_the_calibrated_factor():
     df = synthetic_results(["dsprites", "color_dsprites"], list(paper_methods()), 3, 3, seed=0)
     gate_rows = lambda w: {"C4a": [claims.GateRow("C4a", "d", 2, 6, 3, 3, 0.95, 0.0, "subsample", "3", w)]}
-    one = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(1.0)).iloc[0]
-    two = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(2.0)).iloc[0]
+    one = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(1.0), signal=claims.UNGATED).iloc[0]
+    two = claims.claims_table(df, ["C4a"], seed=0, n_boot=10, gate=gate_rows(2.0), signal=claims.UNGATED).iloc[0]
     assert two["estimate"] == one["estimate"]
     assert np.isclose(two["ci_hi"] - two["estimate"], 2 * (one["ci_hi"] - one["estimate"]))
     assert np.isclose(two["estimate"] - two["ci_lo"], 2 * (one["estimate"] - one["ci_lo"]))
@@ -224,3 +225,10 @@ def test_a_widened_interval_never_leaves_the_statistics_range():
     assert row["ci_lo"] == 0.0 or row["ci_hi"] == 100.0  # fifty-fold is wider than the range
     ci = BootstrapCI(0.9, 0.5, 1.3, 0.95, 10, 10).clipped(-1.0, 1.0)
     assert (ci.estimate, ci.lo, ci.hi) == (0.9, 0.5, 1.0)
+
+
+def test_wilson_false_signal_rate_is_the_binomial_tail_past_the_bound():
+    bench = _benchmark()
+    # at 54 runs the Wilson lower bound first exceeds 1/2 at k = 35 (35/54: 0.515; 34/54: 0.497)
+    assert bench.wilson_false_signal(54) == pytest.approx(stats.binom.sf(34, 54, 0.5))
+    assert bench.wilson_false_signal(3) == 0.0 and bench.wilson_false_signal(4) == pytest.approx(1 / 16)

@@ -42,19 +42,19 @@ SMALL_GATE = {c: [claims.GateRow(c, "test", 1, 1, 1, 5, 0.95, 0.0, "subsample", 
 
 def test_two_seeds_are_always_inconclusive():
     df = synthetic_results(["dsprites"], seed=0, seeds=2, values_per_method=3)
-    table = claims.claims_table(df, seed=0, n_boot=5, n_draws=500, gate=SMALL_GATE)
+    table = claims.claims_table(df, seed=0, n_boot=5, n_draws=500, gate=SMALL_GATE, signal=claims.UNGATED)
     assert list(table["claim"]) == list(CLAIMS)
     assert set(table["agrees?"]) == {"inconclusive"} and set(claims.VERDICTS) >= set(table["agrees?"])
     assert table["note"].str.contains("only 2 seed|needs", regex=True).all()
     # the committed calibration never lets 2 seeds decide either
-    table = claims.claims_table(df, ["C2", "C4a"], seed=0, n_boot=5, n_draws=500)
+    table = claims.claims_table(df, ["C2", "C4a"], seed=0, n_boot=5, n_draws=500, signal=claims.UNGATED)
     assert set(table["agrees?"]) == {"inconclusive"}
 
 
 def test_planted_effects_are_recovered_with_enough_runs():
     df = synthetic_results(["dsprites"], seed=0, seeds=6, values_per_method=4)
     table = claims.claims_table(df, ["C2", "C3a", "C4a", "C9_same_different", "C10"], seed=0, n_boot=25,
-                                min_runs=5, n_draws=1000, gate=SMALL_GATE).set_index("claim")
+                                min_runs=5, n_draws=1000, gate=SMALL_GATE, signal=claims.UNGATED).set_index("claim")
     assert table.loc["C2", "agrees?"] == "agrees"          # planted: sampled TC falls with strength
     assert table.loc["C3a", "agrees?"] == "agrees"         # planted: mean TC rises
     assert table.loc["C4a", "agrees?"] == "agrees"         # planted: scores share a latent

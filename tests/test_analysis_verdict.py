@@ -13,7 +13,10 @@ from disentangle import params, theory
 from disentangle.analysis import claims, verdict
 from disentangle.analysis.paper_values import CLAIMS
 from disentangle.vocabulary import paper_methods
-from disentangle.analysis.synthetic import synthetic_results
+from disentangle.analysis.signal import signal_table
+from disentangle.analysis.synthetic import synthetic_controls, synthetic_results
+from disentangle.study.columns import SCORES
+from disentangle.study.results import CONTROLS_CSV, load_controls
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -24,8 +27,9 @@ def _code_cells(chapter: str) -> list[str]:
             and "parameters" not in c["metadata"].get("tags", [])]
 
 
-def _claims_call(chapter: str) -> tuple[list[str], dict[str, str]]:
-    """The claim ids and keyword arguments of the chapter's ``claims.claims_table(...)`` call."""
+def _claims_call(chapter: str) -> tuple[list[str], dict[str, str], dict[str, str]]:
+    """The claim ids and keyword arguments of the chapter's ``claims.claims_table(...)`` call, and the
+    names the call's cell assigns (name → source)."""
     for source in _code_cells(chapter):
         tree = ast.parse(source)
         assigned = {n.targets[0].id: n.value for n in tree.body
@@ -34,7 +38,8 @@ def _claims_call(chapter: str) -> tuple[list[str], dict[str, str]]:
             if isinstance(node, ast.Call) and ast.unparse(node.func) == "claims.claims_table":
                 ids = node.args[1]
                 ids = assigned[ids.id] if isinstance(ids, ast.Name) else ids
-                return ast.literal_eval(ids), {k.arg: ast.unparse(k.value) for k in node.keywords}
+                return (ast.literal_eval(ids), {k.arg: ast.unparse(k.value) for k in node.keywords},
+                        {name: ast.unparse(value) for name, value in assigned.items()})
     raise AssertionError(f"{chapter}: no claims.claims_table call")
 
 
@@ -45,11 +50,13 @@ def test_every_claim_is_decided_in_exactly_one_chapter():
 
 @pytest.mark.parametrize("chapter", list(verdict.CHAPTER_CLAIMS))
 def test_the_page_calls_claims_table_as_the_chapter_does(chapter):
-    ids, keywords = _claims_call(chapter)
+    ids, keywords, assigned = _claims_call(chapter)
     declared = params.notebook_parameters(ROOT / "book" / f"{chapter}.ipynb")
     expected = {kw: name for kw, name in verdict.CLAIMS_TABLE_ARGUMENTS.items() if name in declared}
+    expected["signal"] = "signal"
     assert tuple(ids) == verdict.CHAPTER_CLAIMS[chapter]
     assert keywords == expected, f"{chapter} passes {keywords}; the verdict page would pass {expected}"
+    assert assigned["signal"] == verdict.SIGNAL_CALL, f"{chapter} reads its signal table otherwise"
 
 
 def test_theorem_checks_draw_in_chapter_1s_order():
@@ -85,6 +92,11 @@ def small_book(tmp_path_factory):
     # the default book's design: the smallest the claims gate is calibrated at
     df = synthetic_results(("dsprites", "color_dsprites"), paper_methods(), 3, 3, seed=0, downstream_sizes=(10, 100))
     df.to_parquet(tmp / "results.parquet")
+    # the twins score lower (signal) on every score but SAP, whose twins are exchangeable (no signal)
+    controls = synthetic_controls(df, seed=0, twin_shift=3.0)
+    twins = controls["control"] == "rotated"
+    controls.loc[twins, SCORES["SAP"]] = controls.loc[controls["control"] == "standardised", SCORES["SAP"]].to_numpy()
+    controls.to_csv(tmp / CONTROLS_CSV, index=False)
     data = yaml.safe_load((ROOT / "params" / "ci.yaml").read_text())
     data["shared"]["results_dir"] = str(tmp)
     data["chapters"] = {
@@ -109,13 +121,14 @@ def test_verdict_table_has_one_row_per_claim(small_book):
 
 def test_verdict_rows_equal_the_chapters_tables(small_book):
     """The numbers the chapters print, with the arguments written out as the notebooks pass them."""
-    _, df, table = small_book
+    p, df, table = small_book
     rows = table.set_index("claim")
+    signal = signal_table(load_controls(verdict.chapter_results(p, "05_seeds_and_selection").parent))
     expected = {
         "03_mean_vs_sampled": claims.claims_table(df, ["C2", "C3a", "C3b"], seed=0, n_boot=10,
-                                                  min_levels=3),
+                                                  min_levels=3, signal=signal),
         "05_seeds_and_selection": claims.claims_table(df, list(verdict.CHAPTER_CLAIMS["05_seeds_and_selection"]),
-                                                      seed=0, n_boot=10, n_draws=200),
+                                                      seed=0, n_boot=10, n_draws=200, signal=signal),
     }
     for chapter, chapter_table in expected.items():
         for row in chapter_table.to_dict("records"):
@@ -151,3 +164,30 @@ def test_view_links_each_claim_to_its_chapter(small_book):
     html = verdict.verdict_view(table, p.root).data
     assert html.count("<tr>") == 1 + len(table)
     assert '<a href="03_mean_vs_sampled.html" title="3. Mean vs sampled representation">ch. 3</a>' in html
+
+
+def test_gated_claims_name_the_scores_with_signal(small_book):
+    _, _, table = small_book
+    rows = table.set_index("claim")
+    assert "BetaVAE, FactorVAE, MIG, DCI, Modularity (dSprites, Color-dSprites)" in rows.loc["C5a", "note"]
+    assert "signal" not in rows.loc["C2", "note"]
+
+
+def test_the_page_shows_the_signal_table(small_book):
+    p, _, _ = small_book
+    html = verdict.signal_section(p).data
+    assert "Wilson" in html and "rotated twin" in html
+    assert "dSprites" in html and "Color-dSprites" in html and html.count("✗ no signal") == 2
+    assert "10 of 12 (dataset, score) cells have signal" in html
+
+
+def test_the_page_says_when_there_are_no_controls(small_book, tmp_path):
+    p, _, _ = small_book
+    folder = verdict.chapter_results(p, "04_metric_agreement").parent
+    (folder / CONTROLS_CSV).rename(tmp_path / CONTROLS_CSV)
+    try:
+        html = verdict.signal_section(p).data
+        assert "No controls in this study" in html
+        assert verdict.chapter_signal(p, "04_metric_agreement").empty
+    finally:
+        (tmp_path / CONTROLS_CSV).rename(folder / CONTROLS_CSV)

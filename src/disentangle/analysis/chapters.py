@@ -1,5 +1,5 @@
-"""Glue for the book's chapters 2–6: loading the results table a chapter reads,
-the scale caption of every figure, "not enough runs" guards, the chapter-2 run
+"""Glue for the book's chapters 2–6: loading the results table a chapter reads (and the
+signal table of the controls beside it), the scale caption of every figure, "not enough runs" guards, the chapter-2 run
 folders (training logs, the models to picture) and the chapters' tables.
 
 Analyses live in the sibling modules and figures in :mod:`.plots`; this module only
@@ -24,8 +24,10 @@ with warnings.catch_warnings():  # tqdm.auto (the trainer's progress bar) warns 
 
 from .. import study as study_api  # noqa: E402
 from .. import vocabulary  # noqa: E402
+from ..study.results import load_controls  # noqa: E402
 from . import plots  # noqa: E402
 from .claims import scale_note  # noqa: E402
+from .signal import signal_table  # noqa: E402
 from .plots import CURVE_PARTS  # noqa: E402
 from .results_table import CONFIG_KEY, RUN_KEY, present_scores, require_columns  # noqa: E402
 
@@ -61,6 +63,14 @@ def load_chapter_results(results: str = "", results_dir: str | Path = "") -> pd.
     if df.empty:
         raise ValueError(f"{path}: the results table has no rows (no run finished yet)")
     return df
+
+
+def load_chapter_signal(results: str = "", results_dir: str | Path = "") -> pd.DataFrame:
+    """The signal table (:func:`~disentangle.analysis.signal.signal_table`) of the study whose results
+    a chapter reads: the controls beside its results table (``results`` / ``results_dir`` as in
+    :func:`results_path`). Empty when the study has no controls; a chapter passes it to
+    ``claims_table(..., signal=...)``, whose claims on scores are then inconclusive."""
+    return signal_table(load_controls(results_path(results, results_dir).parent))
 
 
 def scale_caption(df: pd.DataFrame, scale: str = "", *, width: int = 95) -> str:

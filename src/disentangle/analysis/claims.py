@@ -23,6 +23,14 @@ statistic (computed here from the results table), a bootstrap interval over runs
 - equivalence claims (Table 1 numbers, paper ± tolerance): **agrees** when the
   whole interval lies inside the band, **disagrees** when it lies wholly
   outside, otherwise inconclusive.
+
+The signal gate (issue 23). A claim whose statistic reads disentanglement scores
+(``Claim.scores``: every claim but C2, C3a, C3b) is decided only on the (dataset, score)
+cells whose score beats its rotated twin (:mod:`~disentangle.analysis.signal`): the others
+are set to NaN before the statistic and its bootstrap are computed, so they drop out. With no
+such cell among the claim's scores, or no controls at all, the claim is **inconclusive**: a
+score that does not reward alignment cannot support a claim about disentanglement. Simulated
+studies, which have no controls, pass ``signal=UNGATED`` to decide on every score.
 """
 
 from __future__ import annotations
@@ -35,13 +43,14 @@ import numpy as np
 import pandas as pd
 
 from ..study.columns import DOWNSTREAM, SCORES, UNSUPERVISED
-from ..vocabulary import CLAIM_METHODS, dataset_label, dsprites_variants
+from ..vocabulary import CLAIM_METHODS, dataset_label, dsprites_variants, sweep_position
 from . import correlation, downstream, selection, total_correlation, transfer, variance
 from .bootstrap import BootstrapCI, bootstrap_many
 from .paper_values import (
-    CLAIMS, TRANSFER_DRAWS, Expectation,
+    CLAIMS, TRANSFER_DRAWS, Claim, Expectation,
 )
 from .results_table import CONFIG_KEY, RUN_KEY, nanmean_or_nan, require_columns
+from .signal import signal_mask
 
 VERDICTS = ("agrees", "disagrees", "inconclusive")
 
@@ -186,6 +195,59 @@ def claim_values(df: pd.DataFrame, claims: Sequence[str], *, seed: int,
         except (KeyError, ValueError) as err:
             values[cid], errors[cid] = float("nan"), f"cannot compute: {err}"
     return values, errors
+
+
+# ---------------------------------------------------------------------------------------------
+# the signal gate (analysis/signal.py decides which scores have signal)
+
+#: ``claims_table(..., signal=UNGATED)``: decide every claim on every score, with no signal gate.
+#: Only for simulated studies with planted effects (``analysis/synthetic.py``, the calibration),
+#: which have no controls; a real study passes its signal table
+UNGATED = "ungated"
+NO_CONTROLS = "no controls in this study"
+NO_SIGNAL = "scores do not beat their rotated twins"
+
+
+def signal_cells(signal: pd.DataFrame | str | None) -> tuple[dict[str, set[str]] | None, str | None]:
+    """(dataset → score columns with signal, or None when ungated; why nothing can have signal, or None)."""
+    if isinstance(signal, str):
+        if signal != UNGATED:
+            raise ValueError(f"signal must be a signal table, None or {UNGATED!r}, got {signal!r}")
+        return None, None
+    if signal is None or signal.empty:
+        return {}, NO_CONTROLS
+    return signal_mask(signal), None
+
+
+def claim_signal(claim: Claim, mask: Mapping[str, set[str]], datasets) -> dict[str, list[str]]:
+    """Dataset → the claim's scores (labels, paper order) with signal there, for the study's datasets."""
+    out = {}
+    for dataset in sorted(datasets, key=sweep_position):
+        labels = [label for label, col in SCORES.items() if label in claim.scores and col in mask.get(dataset, ())]
+        if labels:
+            out[dataset] = labels
+    return out
+
+
+def describe_signal(claim: Claim, cells: Mapping[str, list[str]], datasets) -> str:
+    """e.g. ``"MIG, DCI (dSprites, Color-dSprites); SAP (Shapes3D)"``: datasets grouped by their scores
+    (``"all"`` when every score of the claim has signal on every dataset)."""
+    if set(cells) == set(datasets) and all(len(labels) == len(claim.scores) for labels in cells.values()):
+        return "all"
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for dataset, labels in cells.items():
+        groups.setdefault(tuple(labels), []).append(dataset_label(dataset))
+    return "; ".join(f"{', '.join(labels)} ({', '.join(names)})" for labels, names in groups.items())
+
+
+def masked_scores(df: pd.DataFrame, mask: Mapping[str, set[str]]) -> pd.DataFrame:
+    """``df`` with every disentanglement score set to NaN on the datasets where it has no signal."""
+    out = df.copy()
+    for col in SCORES.values():
+        if col in out.columns:
+            keep = out["dataset"].map(lambda d: col in mask.get(d, ())).astype(bool)
+            out[col] = out[col].where(keep)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -345,18 +407,22 @@ def _claim_columns(df: pd.DataFrame) -> pd.DataFrame:
 def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed: int, n_boot: int = 200,
                  level: float = 0.95, min_runs: int | None = None, min_levels: int = 3,
                  n_draws: int = TRANSFER_DRAWS, scheme: str | None = None,
-                 gate: dict[str, list[GateRow]] | None = None) -> pd.DataFrame:
+                 gate: dict[str, list[GateRow]] | None = None,
+                 signal: pd.DataFrame | str | None = None) -> pd.DataFrame:
     """Paper vs this run for ``claims`` (ids in ``CLAIMS``; default all).
 
     Columns: claim, section, statement, paper, statistic, this run
     (estimate [95 % CI]), agrees? ∈ {agrees, disagrees, inconclusive}, rule,
-    note (why inconclusive), estimate, ci_lo, ci_hi. The CI resamples runs
-    within configurations by ``scheme`` (default: the gate's, see :mod:`~disentangle.analysis.bootstrap`;
-    ``n_boot`` replicates, ``np.random.default_rng(seed)``) and is shown widened to
-    include the estimate, as the rule uses it. Each verdict is gated by the calibration
+    note (why inconclusive; for a claim on scores, which scores decided it), estimate, ci_lo, ci_hi.
+    The CI resamples runs within configurations by ``scheme`` (default: the gate's, see
+    :mod:`~disentangle.analysis.bootstrap`; ``n_boot`` replicates, ``np.random.default_rng(seed)``) and
+    is shown widened to include the estimate, as the rule uses it. Each verdict is gated by the calibration
     (``gate``, default :func:`load_gate`: the seeds per configuration and design size at which
     the claim's interval reached ≥ 90 % coverage and ≤ 5 % wrong verdicts), by ``min_runs``
     (an optional extra floor on seeds per configuration) and ``min_levels`` (strength values).
+    ``signal``: the study's :func:`~disentangle.analysis.signal.signal_table`; a claim on scores is
+    decided on the scores with signal only, and is inconclusive when none has signal or ``signal`` is
+    None or empty (no controls). :data:`UNGATED` turns the signal gate off (simulated studies).
     """
     require_columns(df, [*RUN_KEY, "representation"])
     ids = list(CLAIMS) if claims is None else list(claims)
@@ -367,12 +433,31 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
     scheme = gate_scheme(gate) if scheme is None else scheme
     df = _claim_columns(df)
     design = table_design(df)
-    _, notes = claim_values(df, ids, seed=seed, n_draws=n_draws)
-    runnable = [cid for cid in ids if cid not in notes]
-    if runnable and scheme == "subsample" and design["seeds"] < 2:
-        runnable = []
-    cis = bootstrap_many(df, lambda table: claim_values(table, runnable, seed=seed, n_draws=n_draws)[0],
-                         seed=seed, n_boot=n_boot, level=level, scheme=scheme) if runnable else {}
+    mask, no_controls = signal_cells(signal)
+    # the claims on scores are computed on the table with the scores without signal set aside
+    on_raw, on_masked, signal_notes, decided_on = [], [], {}, {}
+    for cid in ids:
+        if mask is None or not CLAIMS[cid].gated:
+            on_raw.append(cid)
+            continue
+        cells = claim_signal(CLAIMS[cid], mask, set(df["dataset"]))
+        if no_controls or not cells:
+            signal_notes[cid] = no_controls or NO_SIGNAL
+        else:
+            on_masked.append(cid)
+            decided_on[cid] = describe_signal(CLAIMS[cid], cells, set(df["dataset"]))
+    notes, cis = {}, {}
+    for table, group in ((df, on_raw), (masked_scores(df, mask) if on_masked else df, on_masked)):
+        if not group:
+            continue
+        _, group_notes = claim_values(table, group, seed=seed, n_draws=n_draws)
+        notes.update(group_notes)
+        runnable = [cid for cid in group if cid not in group_notes]
+        if runnable and scheme == "subsample" and design["seeds"] < 2:
+            runnable = []
+        if runnable:
+            cis.update(bootstrap_many(table, lambda t, r=runnable: claim_values(t, r, seed=seed, n_draws=n_draws)[0],
+                                      seed=seed, n_boot=n_boot, level=level, scheme=scheme))
     rows = []
     for cid in ids:
         claim = CLAIMS[cid]
@@ -380,9 +465,11 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
         widen = calibrated_widening(cid, design, gate)
         ci = raw.including_estimate().widened(widen).clipped(*STATISTIC_RANGE.get(cid, (-1.0, 1.0)))
         gate_note, gate_rule = calibrated_gate(cid, design, gate, min_runs)
-        note = notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels) or gate_note
+        note = (signal_notes.get(cid) or notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels)
+                or gate_note)
         if note is None and not np.isfinite(ci.estimate):
-            note = "statistic undefined on this table"
+            note = "statistic undefined on the scores with signal" if cid in decided_on else \
+                "statistic undefined on this table"
         elif note is None and not (np.isfinite(ci.lo) and np.isfinite(ci.hi)):
             note = "bootstrap CI undefined"
         result = "inconclusive" if note else verdict(ci, claim.expectation)
@@ -390,12 +477,17 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
             note = f"interval widened ×{widen:g} about the estimate, as the calibration requires"
         elif note is None and (ci.lo, ci.hi) != (raw.lo, raw.hi):
             note = "interval widened to include the estimate (the calibrated coverage is this widened one's)"
+        if cid in decided_on:
+            scope = ("decided on scores with signal: " if result != "inconclusive" else "scores with signal: ")
+            note = "; ".join(filter(None, [scope + decided_on[cid], note]))
+        rule = f"{claim.expectation.rule}; {100 * level:g} % {scheme} bootstrap over runs; {gate_rule}"
+        if claim.gated:
+            rule += "; signal gate off (simulation)" if mask is None else "; only scores beating their rotated twins"
         digits = 1 if np.isfinite(ci.estimate) and abs(ci.estimate) >= 10 else 2
         rows.append({
             "claim": cid, "section": claim.section, "statement": claim.text, "paper": claim.paper,
             "statistic": claim.statistic, "this run": ci.format(digits), "agrees?": result,
-            "rule": f"{claim.expectation.rule}; {100 * level:g} % {scheme} bootstrap over runs; {gate_rule}",
-            "note": note or "", "estimate": ci.estimate, "ci_lo": ci.lo, "ci_hi": ci.hi,
+            "rule": rule, "note": note or "", "estimate": ci.estimate, "ci_lo": ci.lo, "ci_hi": ci.hi,
         })
     return pd.DataFrame(rows)
 

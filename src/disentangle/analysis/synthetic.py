@@ -16,6 +16,9 @@ Effects (``effect=``):
 - ``"method_x_value"``: every score is one function of (method, strength index),
   shared by all datasets and scores (+ ``noise``): configurations dominate.
 - ``"noise"``: every score, TC and accuracy is i.i.d. noise.
+
+:func:`synthetic_controls` adds a controls table (rotated twins with or without alignment signal)
+for the signal gate (``analysis/signal.py``).
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ import pandas as pd
 
 from .. import vocabulary
 from ..study.columns import (
-    DOWNSTREAM, PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS, UNSUPERVISED,
+    CONTROL_COLUMNS, DOWNSTREAM, PROVENANCE_COLUMNS, RUN_COLUMNS, SCORES, SETTINGS_COLUMNS, TIME_COLUMNS, TRAIN_COLUMNS,
+    UNSUPERVISED,
 )
 from ..study.grid import model_num
 
@@ -266,3 +270,40 @@ def _downstream_columns(runs: pd.DataFrame, quality: np.ndarray, rng: np.random.
             out[f"{prefix}.sample_efficiency"] = (
                 out[f"{prefix}.100:mean_test_accuracy"] / out[f"{prefix}.10000:mean_test_accuracy"])
     return out
+
+
+def synthetic_controls(results: pd.DataFrame, *, seed: int, twin_shift: float = 0.0,
+                       untrained_seeds: int = 3) -> pd.DataFrame:
+    """A controls table (``columns.CONTROL_COLUMNS`` + score columns) for a synthetic results table.
+
+    Each run's "standardised" row is its mean-representation scores; its "rotated" twin scores are
+    the same scores plus independent Gaussian noise with the score's standard deviation on that
+    dataset, minus ``twin_shift`` such deviations. With ``twin_shift`` 0 the pair is exchangeable: every
+    run beats its twin with probability 1/2, independently (a study *without alignment signal*, the
+    null the Wilson rule of ``analysis/signal.py`` is built for); with ``twin_shift`` s > 0 it beats it
+    with probability Φ(s) (the twins score lower, as for codes that are aligned). The
+    ``untrained_seeds`` "untrained" rows per dataset are twins of random runs. All draws come from
+    ``np.random.default_rng(seed)``.
+    """
+    rng = np.random.default_rng(seed)
+    mean = results[results["representation"] == "mean"].reset_index(drop=True)
+    cols = [c for c in SCORES.values() if c in mean.columns]
+    frames = []
+    for dataset, g in mean.groupby("dataset", sort=False):
+        values = g[cols].to_numpy(dtype=float)
+        spread = np.nanstd(values, axis=0)
+
+        def twin(x: np.ndarray) -> np.ndarray:
+            return x + spread * (rng.standard_normal(x.shape) - twin_shift)
+
+        identity = pd.DataFrame({"run_id": [f"{int(m):05d}" for m in g["model_num"]], "dataset": dataset,
+                                 "method": g["method"].to_numpy(), "value": g["value"].to_numpy(),
+                                 "seed": g["seed"].to_numpy()})
+        frames.append(identity.assign(control="standardised", **dict(zip(cols, values.T))))
+        frames.append(identity.assign(control="rotated", **dict(zip(cols, twin(values).T))))
+        raw = twin(values[rng.integers(0, len(g), untrained_seeds)])
+        frames.append(pd.DataFrame({"control": "untrained", "run_id": [f"untrained-{dataset}-s{s}" for s in
+                                                                       range(untrained_seeds)],
+                                    "dataset": dataset, "method": "", "value": np.nan,
+                                    "seed": range(untrained_seeds), **dict(zip(cols, raw.T))}))
+    return pd.concat(frames, ignore_index=True)[[*CONTROL_COLUMNS, *cols]]

@@ -5,7 +5,9 @@ C1 (Theorem 1, the paper's Section 3) is decided by chapter 1's numerical checks
 (Section 5) by the claims tables of chapters 3–6. This module recomputes each of those tables
 with the function the chapter calls (:func:`~disentangle.analysis.claims.claims_table`) and the
 arguments the chapter passes: the chapter's parameters, i.e. its notebook's defaults overridden
-by its section of the params file. So the page shows the chapters' numbers, one row per claim.
+by its section of the params file, and the signal table of the controls beside the chapter's results
+(:func:`~disentangle.analysis.chapters.load_chapter_signal`). So the page shows the chapters' numbers,
+one row per claim, and the signal table that gated the claims on scores (:func:`signal_section`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any
 import pandas as pd
 
 from .. import params as params_mod, theory
-from .chapters import load_chapter_results, results_path
+from .chapters import load_chapter_results, load_chapter_signal, results_path
 from .claims import claims_table
 from .paper_values import CLAIMS
+from .signal import CHANCE, signal_view
 
 #: the chapter of Theorem 1 (claim C1)
 THEOREM_CHAPTER = "01_impossibility"
@@ -34,6 +37,8 @@ CHAPTER_CLAIMS: dict[str, tuple[str, ...]] = {
 #: keyword of ``claims_table`` -> the chapter parameter passed to it (where the chapter has one)
 CLAIMS_TABLE_ARGUMENTS = {"seed": "seed", "n_boot": "n_boot",
                           "min_levels": "min_levels", "n_draws": "transfer_draws"}
+#: every chapter also passes ``signal=signal``, its :data:`SIGNAL_CALL` of its own results
+SIGNAL_CALL = "chapters.load_chapter_signal(results, results_dir)"
 #: chapter 1's parameters that :func:`disentangle.theory.theorem_checks` takes
 _THEOREM_PARAMETERS = ("dims", "alpha", "marginals", "n_samples", "n_jacobian", "hist_bins", "n_metric_train",
                        "n_metric_test", "factor_bins", "factor_binning", "seed")
@@ -60,9 +65,17 @@ def chapter_results(p: params_mod.Params, chapter: str) -> Path:
     return results_path(values.get("results", ""), values["results_dir"])
 
 
-def chapter_claims(df: pd.DataFrame, p: params_mod.Params, chapter: str) -> pd.DataFrame:
-    """Chapter ``chapter``'s claims table, computed exactly as the chapter computes it."""
-    return claims_table(df, list(CHAPTER_CLAIMS[chapter]), **claims_arguments(p, chapter))
+def chapter_signal(p: params_mod.Params, chapter: str) -> pd.DataFrame:
+    """The signal table chapter ``chapter`` passes to ``claims_table`` (the controls beside its results)."""
+    return load_chapter_signal(str(chapter_results(p, chapter)))
+
+
+def chapter_claims(df: pd.DataFrame, p: params_mod.Params, chapter: str,
+                   signal: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Chapter ``chapter``'s claims table, computed exactly as the chapter computes it (``signal``:
+    :func:`chapter_signal`, read here when not given)."""
+    signal = chapter_signal(p, chapter) if signal is None else signal
+    return claims_table(df, list(CHAPTER_CLAIMS[chapter]), **claims_arguments(p, chapter), signal=signal)
 
 
 def chapter_title(root: Path, chapter: str) -> str:
@@ -97,11 +110,12 @@ def verdict_table(p: params_mod.Params) -> pd.DataFrame:
     """One row per claim (C1 and every id of ``CLAIMS``, in that order), columns :data:`COLUMNS`."""
     rows = [theorem_row(p)]
     tables: dict[Path, pd.DataFrame] = {}
+    signals = signal_tables(p)
     for chapter, ids in CHAPTER_CLAIMS.items():
         path = chapter_results(p, chapter)
         if path not in tables:
             tables[path] = load_chapter_results(str(path))
-        table = chapter_claims(tables[path], p, chapter)
+        table = chapter_claims(tables[path], p, chapter, signals[path])
         for row in table.to_dict("records"):
             rows.append({"claim": row["claim"], "chapter": chapter, "section": row["section"],
                          "statement": row["statement"], "paper": row["paper"],
@@ -109,6 +123,47 @@ def verdict_table(p: params_mod.Params) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=COLUMNS)
     order = {cid: i for i, cid in enumerate(["C1", *CLAIMS])}
     return out.sort_values("claim", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
+
+
+def signal_tables(p: params_mod.Params) -> dict[Path, pd.DataFrame]:
+    """The results table each chapter reads → the signal table of the controls beside it (usually one)."""
+    return {path: load_chapter_signal(str(path))
+            for path in dict.fromkeys(chapter_results(p, chapter) for chapter in CHAPTER_CLAIMS)}
+
+
+#: the rule in one sentence, as the page states it
+SIGNAL_RULE = (
+    "A score measures disentanglement here only if it rewards axis alignment: for every trained run it is "
+    "computed on the standardised mean codes and on their rotated twin (the same codes turned by a random "
+    "rotation, which keeps the information and destroys the alignment; Theorem 1, §3). A score has "
+    f"signal on a dataset when the share of runs beating their twin has its 95 % Wilson interval wholly above "
+    f"{100 * CHANCE:.0f} %; the claims on scores (C4–C12) are decided on the scores with signal only and are "
+    "inconclusive where none has it.")
+
+
+def signal_section(p: params_mod.Params) -> "HTML":
+    """The signal tables behind the claims on scores: the rule in one sentence, then per results table a
+    dataset × score table of "runs beating their twin = share [95 % Wilson interval] ✓/✗ signal"."""
+    from html import escape
+
+    from IPython.display import HTML
+
+    from .render import styled
+
+    parts = [f"<p>{escape(SIGNAL_RULE)}</p>"]
+    tables = signal_tables(p)
+    for path, table in tables.items():
+        where = f" ({escape(str(path.parent))})" if len(tables) > 1 else ""
+        if table.empty:
+            parts.append(f"<p><b>No controls in this study{where}</b>: the claims on scores are inconclusive. "
+                         "The study writes them beside its results table (<code>controls.csv</code>).</p>")
+            continue
+        decided = int(table["signal"].sum())
+        caption = (f"runs beating their rotated twin{where}: {decided} of {len(table)} (dataset, score) cells "
+                   "have signal")
+        parts.append(styled(signal_view(table).reset_index(), caption=caption)
+                     .set_uuid(f"signal{len(parts)}").to_html())
+    return HTML("".join(parts))
 
 
 def headline(table: pd.DataFrame, scale: str) -> str:
@@ -161,5 +216,6 @@ def arguments_table(p: params_mod.Params) -> pd.DataFrame:
                  if k in _THEOREM_PARAMETERS) + ")"}]
     for chapter, ids in CHAPTER_CLAIMS.items():
         args = ", ".join(f"{k}={v!r}" for k, v in claims_arguments(p, chapter).items())
-        rows.append({"chapter": chapter, "claims": ", ".join(ids), "arguments": f"claims_table(df, ids, {args})"})
+        rows.append({"chapter": chapter, "claims": ", ".join(ids),
+                     "arguments": f"claims_table(df, ids, {args}, signal={SIGNAL_CALL})"})
     return pd.DataFrame(rows).set_index("chapter")
