@@ -52,7 +52,9 @@ def test_every_run_beating_its_twin_is_signal_half_is_not():
     assert list(table.columns) == list(signal.COLUMNS)
     rows = table.set_index("score")
     assert (rows.loc["MIG", "n"], rows.loc["MIG", "beats"], rows.loc["MIG", "signal"]) == (10, 10, True)
-    assert rows.loc["MIG", "lo"] == pytest.approx(0.7225, abs=1e-4)
+    # two scored cells (MIG, DCI): Bonferroni z = Φ⁻¹(1 − 0.025 / 2) = 2.2414; k = n: lower bound n / (n + z²)
+    assert signal.family_z(2) == pytest.approx(2.2414, abs=1e-4)
+    assert rows.loc["MIG", "lo"] == pytest.approx(10 / (10 + 2.2414**2), abs=1e-4)
     assert (rows.loc["DCI", "beats"], rows.loc["DCI", "signal"]) == (5, False)
     assert rows.loc["MIG", "median_untrained"] == pytest.approx(0.2)
     assert rows.loc["MIG", "median_rotated"] == pytest.approx(0.1)
@@ -213,3 +215,17 @@ def test_a_chapter_reads_the_controls_beside_its_results(tmp_path, planted):
     for table in (chapters.load_chapter_signal(results_dir=tmp_path),
                   chapters.load_chapter_signal(str(tmp_path / "results.parquet"))):
         assert len(table) == 2 * len(SCORES) and table["signal"].all()
+
+
+def test_the_rule_is_family_wise_over_the_scored_cells():
+    """One cell at 95 % (z = 1.96); twelve cells (two datasets x six scores) at z = 2.87, where 10 of
+    12 runs beating their twins is signal for a lone cell but not among twelve."""
+    assert signal.family_z(1) == pytest.approx(signal.Z95)
+    assert signal.family_z(12) == pytest.approx(2.8653, abs=1e-4)
+    lone = signal.signal_table(_controls({MIG: [1.0] * 12}, {MIG: [0.0] * 10 + [2.0] * 2}))
+    assert lone.set_index("score").loc["MIG", "signal"]
+    std = {col: [1.0] * 12 for col in SCORES.values()}
+    rot = {col: [0.0] * 10 + [2.0] * 2 for col in SCORES.values()}
+    many = signal.signal_table(pd.concat([_controls(std, rot, "dsprites"), _controls(std, rot, "color_dsprites")]))
+    assert len(many) == 12 and not many["signal"].any()
+    assert many["lo"].iloc[0] == pytest.approx(signal.wilson_interval(10, 12, signal.family_z(12))[0])

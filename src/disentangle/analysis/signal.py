@@ -11,12 +11,16 @@ The rule, per (dataset, score), over the runs that have both a standardised and 
 with a finite score:
 
 - n = those runs, k = the runs whose standardised score is *strictly* greater than their twin's;
-- the share k / n gets a 95 % Wilson score interval (Wilson 1927; it stays inside [0, 1] and is
-  honest at small n and at k = n, where the normal interval collapses);
+- the share k / n gets a Wilson score interval (Wilson 1927; it stays inside [0, 1] and is
+  honest at small n and at k = n, where the normal interval collapses) at the family-wise 95 %
+  level over the table's m scored cells (Bonferroni: z = Φ⁻¹(1 − 0.025 / m), 2.87 for the 12
+  cells of two datasets × six scores). Per cell at 95 %, a study without alignment would show
+  signal somewhere about one time in five (``benchmarks/results/signal_gate_calibration.md``);
+  corrected, about one in forty;
 - the score has **signal** on that dataset when the interval's lower bound is above 0.5: more
   runs beat their twin than a coin would give, beyond sampling error. A score never scored
-  (n = 0) has no signal. With every run beating its twin, n ≥ 4 runs are needed (k/n = 1 gives a
-  lower bound n / (n + z²)).
+  (n = 0) has no signal. k/n = 1 gives the lower bound n / (n + z²): at m = 12 cells a dataset
+  needs at least 9 runs with twins even when every one beats its twin.
 
 Scores without signal are set aside by the claims gate (:func:`disentangle.analysis.claims.claims_table`,
 keyword ``signal``): a claim about disentanglement scores is decided only on the scores with signal.
@@ -53,12 +57,19 @@ def _median(values: pd.Series) -> float:
     return float(values.median()) if len(values) else float("nan")
 
 
+def family_z(cells: int, level: float = 0.95) -> float:
+    """The normal quantile of a two-sided Bonferroni interval over ``cells`` intervals at family ``level``."""
+    from scipy.stats import norm
+
+    return float(norm.ppf(1 - (1 - level) / (2 * max(1, cells))))
+
+
 def signal_table(controls: pd.DataFrame) -> pd.DataFrame:
     """Per (dataset, score) the beat-the-twin share and whether the score has signal (module rule).
 
     ``controls``: the controls table (``columns.CONTROL_COLUMNS`` + score columns). Columns
     :data:`COLUMNS`: dataset, score (paper label), column, n (runs with both rows scored),
-    beats (k), share, lo, hi (95 % Wilson), signal, and the medians of the standardised, rotated
+    beats (k), share, lo, hi (Wilson, family-wise 95 % over the scored cells), signal, and the medians of the standardised, rotated
     and untrained rows (NaN where there are none). Empty (columns only) without controls.
     """
     missing = [c for c in CONTROL_COLUMNS if c not in controls.columns]
@@ -82,12 +93,14 @@ def signal_table(controls: pd.DataFrame) -> pd.DataFrame:
                     rot[[*key, col]].rename(columns={col: "rot"}), on=key, validate="one_to_one")
                 pairs = pairs[["std", "rot"]].apply(pd.to_numeric, errors="coerce").dropna()
             n, k = len(pairs), int((pairs["std"] > pairs["rot"]).sum())
-            lo, hi = wilson_interval(k, n)
             rows.append({"dataset": dataset, "score": label, "column": col, "n": n, "beats": k,
-                         "share": k / n if n else float("nan"), "lo": lo, "hi": hi,
-                         "signal": bool(n > 0 and lo > CHANCE),
+                         "share": k / n if n else float("nan"),
                          "median_trained": _median(std_s), "median_rotated": _median(rot_s),
                          "median_untrained": _median(raw_s)})
+    z = family_z(sum(r["n"] > 0 for r in rows))
+    for r in rows:
+        r["lo"], r["hi"] = wilson_interval(r["beats"], r["n"], z)
+        r["signal"] = bool(r["n"] > 0 and r["lo"] > CHANCE)
     return pd.DataFrame(rows, columns=list(COLUMNS)).astype({"n": int, "beats": int, "signal": bool})
 
 
