@@ -164,7 +164,7 @@ def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]]
 
 #: milestones of the signal arms; 0 = the untrained encoder (the initialisation of the same seed, the same
 #: in every arm: scored only in arms with ``untrained=True``)
-SIGNAL_MILESTONES = (0, 500, 1000, 2000, 3000, 4000)
+SIGNAL_MILESTONES = (0, 500, 1000, 2000, 3000, 4000, 6000, 8000, 10000)
 #: the four disentanglement scores a twin comparison reads (config, key, column)
 SIGNAL_SCORES = (("mig", "discrete_mig", "mig"), ("dci", "disentanglement", "dci"),
                  ("factor_vae_metric", "eval_accuracy", "factor_vae"), ("beta_vae_sklearn", "eval_accuracy", "beta_vae"))
@@ -191,6 +191,8 @@ SIGNAL_ARMS = {
     "s-lr1e-3to1e-4-b32": dict(lr=1e-3, lr_final=1e-4, batch_size=32, updates=2000),
     "s-warmup1000-lr1e-3to1e-4-b32": dict(lr=1e-3, lr_warmup=1000, lr_final=1e-4, batch_size=32, updates=3000),
     "s-lr1e-4-b64": dict(lr=1e-4, batch_size=64, updates=2000),
+    # the long anchor: the paper's settings (lr 1e-4, batch 64, float32) for 10,000 updates
+    "s-paper-b64-10k": dict(lr=1e-4, batch_size=64, updates=10000),
 }
 SIGNAL_COLUMNS = ("arm", "model", "dataset", "method", "hyperparams", "lr", "lr_warmup", "lr_final", "batch_size",
                   "precision", "updates", "train_seconds", "reconstruction", "kl", "baseline_share", "active_dims",
