@@ -189,3 +189,29 @@ def test_study_progress_prints_a_line_when_the_run_counts_change(tmp_path):
         time.sleep(0.3)
     assert lines and lines[-1].startswith("[book]   02_training: 6 of 6 runs done, 0 running")
     assert len(lines) == len(set(line.split(";")[0] for line in lines))  # one line per change
+
+
+def test_the_scale_box_says_which_scores_beat_their_rotated_twins(tmp_path):
+    import sys
+
+    import pandas as pd
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from test_study_fakes import write_params
+
+    from disentangle.study.columns import CONTROL_COLUMNS, SCORES
+
+    p = params.load(write_params(tmp_path))
+    assert "none scored yet" in book.controls_note(p)
+    rows = []
+    for i in range(12):
+        for kind, mig in (("standardised", 0.3), ("rotated", 0.1)):
+            rows.append({"control": kind, "run_id": f"{i:05d}", "dataset": "dsprites", "method": "beta_vae",
+                         "value": 4.0, "seed": i, **{c: 0.5 for c in SCORES.values()}, SCORES["MIG"]: mig})
+    folder = Path(p.shared["results_dir"])
+    folder.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame(rows, columns=[*CONTROL_COLUMNS, *SCORES.values()]).to_csv(folder / "controls.csv", index=False)
+    note = book.controls_note(p)
+    assert "1 of 6 (dataset, score) cells" in note and "MIG (dSprites, 12/12)" in note
+    (folder / "controls.csv").write_bytes(b"\x00\xff garbage")
+    assert book.controls_note(p).startswith("Controls: the controls table could not be read")

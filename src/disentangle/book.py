@@ -376,9 +376,32 @@ def scale_note(p: params_mod.Params) -> str:
         f"x {len(s['methods'])} method(s) x {min(counts)}-{max(counts)} value(s) x {len(s['seeds'])} seed(s), "
         f"{t['steps']:,} training steps each, metric settings `{e['settings']}`. {changed}"
         "Images are 64x64 and the architecture is the reference's at every scale.\n\n"
-        f"{WHAT_SCALE_SHOWS[p.shared['scale']]}\n"
+        f"{WHAT_SCALE_SHOWS[p.shared['scale']]}\n\n"
+        f"{controls_note(p)}\n"
         "```"
     )
+
+
+def controls_note(p: params_mod.Params) -> str:
+    """The scale box's line on the controls: which scores beat their rotated twins in this build
+    (``analysis.signal``), or that the study has no controls yet."""
+    from .analysis.signal import signal_table
+    from .study.results import load_controls
+
+    try:
+        table = signal_table(load_controls(p.shared["results_dir"]))
+    except Exception as err:  # noqa: BLE001 - a damaged controls table must not stop the book
+        return f"Controls: the controls table could not be read ({err})."
+    scored = table[table["n"] > 0]
+    if scored.empty:
+        return ("Controls: none scored yet, so every claim about the disentanglement scores is "
+                "inconclusive (chapter 2, \"Do the scores measure disentanglement?\").")
+    cells = [f"{r.score} ({vocabulary.dataset_label(r.dataset)}, {r.beats}/{r.n})"
+             for r in scored.itertuples() if r.signal]
+    return (f"Controls (chapter 2): {len(cells)} of {len(scored)} (dataset, score) cells beat their rotated "
+            f"twins clearly enough to carry signal" + (f": {', '.join(cells)}." if cells else
+            "; every claim about the disentanglement scores is therefore inconclusive.")
+            + " Claims C4–C12 are decided only on scores with signal.")
 
 
 def _placeholder(name: str, p: params_mod.Params) -> str:
