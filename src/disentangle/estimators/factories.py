@@ -1,4 +1,4 @@
-"""The pinned estimators the metrics fit (study.md §5, §8.12): one factory per
+"""The pinned estimators the metrics fit (book/design.md, "Classifier semantics"): one factory per
 classifier, with the reference's scikit-learn defaults written out, and the two
 classifier semantics of the logistic regressions (``"paper"``, ``"modern"``).
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 
-# The reference calls sklearn with defaults (study.md §5, §8.12); these are those
+# The reference calls sklearn with defaults (book/design.md, "Classifier semantics"); these are those
 # defaults as scikit-learn 1.9 resolves them, written out so a library upgrade
 # cannot change them silently. The GBT gets an explicit random_state: the
 # reference passes none, which only affects tie-breaking between equally good
@@ -49,7 +49,7 @@ def hist_gradient_boosting_classifier(random_state: int = 0) -> Any:
                                           random_state=random_state)
 
 
-#: classifier semantics of the logistic regressions (study.md §5.1, §5.6, §5.8, §8.12):
+#: classifier semantics of the logistic regressions (book/design.md, "Classifier semantics"):
 #: ``"paper"`` = scikit-learn 0.20's defaults, as the study ran them (liblinear one-vs-rest
 #: ``LogisticRegression()``; one-vs-rest ``LogisticRegressionCV`` with a C per class);
 #: ``"modern"`` = scikit-learn >= 0.22's defaults (lbfgs, one multinomial fit).

@@ -1,5 +1,5 @@
 """A fast re-implementation of sklearn 1.9's ``LogisticRegressionCV`` in numba, for
-the settings of the downstream-task metric (study.md §5.8)::
+the settings of the downstream-task metric (`evaluation/metrics/downstream_task.py: compute_downstream_task`)::
 
     LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), l1_ratios=(0.0,), scoring="accuracy",
                          solver="lbfgs", max_iter=100, tol=1e-4, use_legacy_attributes=False)
@@ -35,7 +35,7 @@ What sklearn 1.9 does, step by step, and what is reproduced here:
 Folds can be fitted in threads (``n_threads``); every fold is an independent
 numba call, so the result does not depend on the thread count.
 
-The paper's semantics (``classifiers="paper"``, study.md §5.8) are scikit-learn 0.20's:
+The paper's semantics (``classifiers="paper"``, book/design.md, "Classifier semantics") are scikit-learn 0.20's:
 :class:`OneVsRestLogisticRegressionCV` fits one binary problem per class with its own
 C, and stops lbfgs as 0.20 did (``stopping="sklearn-0.20"``: the tests above applied to
 the summed loss, ftol 1e7 eps, 20 line-search steps).
@@ -855,7 +855,7 @@ class LogisticRegressionCV(_LinearClassifier):
 class OneVsRestLogisticRegressionCV(_LinearClassifier):
     """One-vs-rest :class:`LogisticRegressionCV`, one C per class: what scikit-learn 0.20's
     ``LogisticRegressionCV(Cs, cv=KFold(n_folds))`` (``multi_class="ovr"`` by default) fitted
-    for the study (study.md §5.8), and today's ``OneVsRestClassifier(LogisticRegressionCV(...))``.
+    for the study (`evaluation/metrics/downstream_task.py: compute_downstream_task`), and today's ``OneVsRestClassifier(LogisticRegressionCV(...))``.
 
     For 2 classes a single binary problem (positive = ``classes_[1]``); otherwise one binary
     problem ``y == classes_[k]`` per class, each with its own folds' path, C chosen by that
