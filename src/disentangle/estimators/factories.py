@@ -78,17 +78,15 @@ def logistic_regression(classifiers: str = "paper") -> Any:
     return LogisticRegression(C=1.0, max_iter=100, tol=1e-4)
 
 
-def sklearn_logistic_regression(random_state: Any = None, classifiers: str = "paper") -> Any:
+def sklearn_logistic_regression(classifiers: str = "paper") -> Any:
     """scikit-learn's own ``LogisticRegression()`` with the settings of
-    :func:`logistic_regression` (``random_state`` is unused by both solvers)."""
+    :func:`logistic_regression` (no ``random_state``: neither solver uses one)."""
     from sklearn.linear_model import LogisticRegression
     if check_classifiers(classifiers) == "paper":
         from sklearn.multiclass import OneVsRestClassifier
         return OneVsRestClassifier(LogisticRegression(C=1.0, l1_ratio=0.0, solver="liblinear", max_iter=100,
-                                                      tol=1e-4, intercept_scaling=1.0,
-                                                      random_state=random_state))
-    return LogisticRegression(C=1.0, l1_ratio=0.0, solver="lbfgs", max_iter=100, tol=1e-4,
-                              random_state=random_state)
+                                                      tol=1e-4, intercept_scaling=1.0))
+    return LogisticRegression(C=1.0, l1_ratio=0.0, solver="lbfgs", max_iter=100, tol=1e-4)
 
 
 def logistic_regression_cv(classifiers: str = "paper") -> Any:

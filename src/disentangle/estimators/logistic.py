@@ -263,7 +263,7 @@ def _log1pexp(x):
 
 
 @njit(cache=True, nogil=True)
-def _binomial_loss_grad(w, X, y, n_classes, l2, grad, buf):
+def _binomial_loss_grad(w, X, y, l2, grad):
     """Objective and gradient of the L2-penalised mean half binomial loss
     (w = [coef, intercept], y in {0, 1})."""
     n, D = X.shape
@@ -298,7 +298,7 @@ _BLOCK = 256
 @njit(cache=True, nogil=True)
 def _loss_grad(w, X, XT, y, n_classes, binary, l2, grad, buf, Z):
     if binary:
-        return _binomial_loss_grad(w, X, y, n_classes, l2, grad, buf)
+        return _binomial_loss_grad(w, X, y, l2, grad)
     if n_classes < _BLOCKED_MAX_CLASSES:
         return _multinomial_loss_grad_blocked(w, XT, y, n_classes, l2, grad, Z)
     return _multinomial_loss_grad(w, X, y, n_classes, l2, grad, buf)
@@ -424,9 +424,10 @@ def _dcsrch_start(st, f, g, stp, ftol, stpmin, stpmax):
 
 
 @njit(cache=True, nogil=True)
-def _dcsrch_iter(st, f, g, stp, ftol, gtol, xtol, stpmin, stpmax):
+def _dcsrch_iter(st, f, g, stp, gtol, xtol, stpmin, stpmax):
     """One MINPACK-2 ``dcsrch`` call after an evaluation at ``stp``; returns
-    (task, next stp)."""
+    (task, next stp). The sufficient-decrease test uses ``ftol * g0`` as
+    :func:`_dcsrch_start` stored it (``st[10]``)."""
     finit, ginit, gtest = st[8], st[9], st[10]
     ftest = finit + stp * gtest
     if st[7] == 1.0 and f <= ftest and g >= 0.0:
@@ -573,7 +574,7 @@ def _lbfgs(w, X, y, n_classes, binary, l2, max_iter, gtol, ftol, maxls, m, fscal
                 gd = 0.0
                 for j in range(P):
                     gd += g[j] * d[j]
-                task, stp_new = _dcsrch_iter(st, f, gd, stp, 1e-3, 0.9, 0.1, 0.0, stpmx)
+                task, stp_new = _dcsrch_iter(st, f, gd, stp, 0.9, 0.1, 0.0, stpmx)
                 if task == _CONV or task == _WARN:
                     break
                 stp = stp_new
