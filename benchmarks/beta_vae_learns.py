@@ -1,4 +1,4 @@
-"""Does beta-VAE (beta=4) learn on procedural dSprites? (study.md §1.2, §2)
+"""Does beta-VAE (beta=4) learn on procedural dSprites? (`methods/unsupervised/vae.py: BetaVAE`, `methods/shared/architectures.py`)
 
 Trains one model with the project's trainer for ``--steps`` steps, prints the
 reconstruction loss (nats per image) and KL of the first and last logged

@@ -1,4 +1,4 @@
-"""What the classifier semantics move (study.md §5.1, §5.6, §5.8): the scores whose
+"""What the classifier semantics move (book/design.md, "Classifier semantics"): the scores whose
 logistic regressions follow ``classifiers``, under ``"paper"`` (scikit-learn 0.20:
 liblinear one-vs-rest; one-vs-rest ``LogisticRegressionCV`` with a C per class) and
 ``"modern"`` (lbfgs, multinomial), side by side on the same models and samples.

@@ -1,10 +1,10 @@
-"""How exactly the procedural dSprites renderer reproduces the real images (datasets.md §2.1, §3).
+"""How exactly the procedural dSprites renderer reproduces the real images (book/design.md, "Procedural datasets").
 
 Renders the factors of every image in ``shared/data/dsprites_subset.npz`` (20,000 real images)
 and prints, per shape, the share of pixel-exact images and the mean per-image pixel
 disagreement, separately for the 70 % of the subset the outlines were fitted on and the 30 %
 held out (split: ``np.random.default_rng(0).permutation(20000)[:14000]`` = fitted). Also
-checks the 320 real frames of ``dsprites.gif`` whose latents are known (datasets.md §3).
+checks the 320 real frames of ``dsprites.gif`` whose latents are known (book/design.md, "Procedural datasets").
 
     python benchmarks/dsprites_exactness.py [--subset PATH] [--gif PATH]
 """

@@ -1,6 +1,6 @@
 """Fit the dSprites heart and ellipse outlines to the real subset (provenance of ``assets/dsprites_outlines.json``).
 
-The heart of dSprites is the classic parametric heart curve (datasets.md §2.1 shape list)
+The heart of dSprites is the classic parametric heart curve (book/design.md, "Procedural datasets")
 
     u = sx · 16 sin³t,   v = oy + sy · (13 cos t − 5 cos 2t − 2 cos 3t − cos 4t),
 
@@ -104,7 +104,7 @@ BAND_PX = 2.0
 SCHEDULE = [(2e-3, 6e-3), (5e-4, 1.5e-3), (1e-4, 3e-4), (2e-5, 6e-5), (5e-6, 1.5e-5)]
 SCAN_SEGMENTS = (40, 80, 100, 128, 140, 146, 148, 150, 152, 160, 200, 300, 1000)
 ELLIPSE_SEGMENTS = 100
-#: the spec's ellipse (datasets.md §2.1): the band is taken around it and the fit starts there
+#: the starting ellipse (a first hand fit, book/design.md, "Procedural datasets"): the band is taken around it and the fit starts there
 ELLIPSE_START = np.array([12.766, 7.214])
 #: closed form: the circle of radius 9.6 (half the square's side) stretched 1.33× along u, 1/1.33× along v
 ELLIPSE_CLOSED = np.array([9.6 * 1.33, 9.6 / 1.33])

@@ -1,5 +1,5 @@
 """sklearn's ``GradientBoostingClassifier()`` vs the numba one (``disentangle.estimators.gbt``)
-on dSprites-shaped DCI problems (study.md §5.4): one model per factor, fit
+on dSprites-shaped DCI problems (`evaluation/metrics/dci.py: compute_dci`): one model per factor, fit
 time, speed-up, agreement, and the DCI scores each estimator gives, next to
 sklearn(random_state=0) vs sklearn(random_state=1), i.e. sklearn's own
 tie-breaking spread (the reference leaves random_state unset).

@@ -1,4 +1,4 @@
-"""Checks of the training engine on a CUDA device (study.md §2.4; run where a GPU is present).
+"""Checks of the training engine on a CUDA device (`methods/unsupervised/train.py`, `shared.gin`; run where a GPU is present).
 
 The unit tests prove these properties on CPU; this script measures them on a GPU:
 

@@ -13,7 +13,7 @@ capacity schedule — and records, after 250 / 500 / 1k / 2k / 4k parameter upda
 - the wall-clock training seconds spent so far (one model per process, both cores).
 
 FactorVAE's milestones count updates, so they hold with or without the reference's
-double step (which gives ``steps / 2`` updates, study.md §1.4): the double step only
+double step (which gives ``steps / 2`` updates, book/design.md, "FactorVAE's double step"): the double step only
 decides how many global steps buy those updates. AnnealedVAE's capacity reaches
 ``c_max`` at ``iteration_threshold`` global steps (paper: 100,000 of 300,000); the
 arms ``*-anneal-paper`` keep that, the others scale it to a third of the arm's run.

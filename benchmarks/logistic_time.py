@@ -1,6 +1,6 @@
 """Time the numba ``LogisticRegressionCV`` (estimators/logistic.py) against sklearn 1.9's
 ``LogisticRegressionCV(Cs=10, cv=KFold(5), lbfgs, accuracy)`` on the downstream
-task's problems (study.md §5.8).
+task's problems (`evaluation/metrics/downstream_task.py: compute_downstream_task`).
 
 Problem: a dSprites-shaped ground truth (5 factors of sizes 3, 6, 40, 32, 32) with
 a 10-D representation = noisy linear map of the factors (``benchmarks/metrics_time``),

@@ -1,5 +1,5 @@
 """Time every metric config and ``evaluate`` at paper and fast settings, and the
-fast setting's deviation from the paper one (study.md §5; issue 5).
+fast setting's deviation from the paper one (book/design.md, "Metric settings"; issue 5).
 
 Problem: a dSprites-shaped ground truth (5 factors of sizes 3, 6, 40, 32, 32)
 with a synthetic 10-D representation = noisy linear map of the factors (so the

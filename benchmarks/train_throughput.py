@@ -1,4 +1,4 @@
-"""Training throughput at 64x64, batch 64 (study.md §2): model-steps per second.
+"""Training throughput at 64x64, batch 64 (`methods/shared/architectures.py`, `methods/unsupervised/train.py`): model-steps per second.
 
 Setups, all timed in this run and interleaved round by round (so a busy
 machine slows all of them alike); the median round is reported:
@@ -75,7 +75,7 @@ def load_dataset():
 
 
 class PlainVAE(nn.Module):
-    """The reference network (study.md §2.1–2.2) with stock PyTorch layers."""
+    """The reference network (`methods/shared/architectures.py: conv_encoder, deconv_decoder`) with stock PyTorch layers."""
 
     def __init__(self, channels: int = 1, latent: int = 10):
         super().__init__()

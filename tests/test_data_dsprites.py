@@ -1,4 +1,4 @@
-"""dSprites and its variants (study.md §3.1–3.4, datasets.md §1.1–1.2, §2.1)."""
+"""dSprites and its variants (`data/ground_truth/dsprites.py`; book/design.md, "Procedural datasets")."""
 
 import hashlib
 from pathlib import Path
@@ -61,7 +61,7 @@ def test_orientation_wraps_and_sprites_stay_inside(root):
     ds = get_dataset("dsprites", source="procedural")
     f = ds.sample_factors(60, np.random.default_rng(1))
     f0, f39 = f.copy(), f.copy()
-    f0[:, 2], f39[:, 2] = 0, 39  # 2π draws the same image as 0 (datasets.md §2.1)
+    f0[:, 2], f39[:, 2] = 0, 39  # 2π draws the same image as 0 (book/design.md, "Procedural datasets")
     a, b = ds.observations(f0), ds.observations(f39)
     assert np.mean(np.all(a == b, axis=(1, 2, 3))) >= 0.95
     border = np.concatenate([a[:, :3].ravel(), a[:, -3:].ravel(), a[:, :, :3].ravel(), a[:, :, -3:].ravel()])
@@ -114,7 +114,7 @@ def test_noisy_dsprites(root):
 
 
 def test_noisy_dsprites_matches_reference_formula(root):
-    """A RandomState gives the reference's exact draw: min(sprite + U(0, 1), 1) (study.md §3.3)."""
+    """A RandomState gives the reference's exact draw: min(sprite + U(0, 1), 1) (`data/ground_truth/dsprites.py: NoisyDSprites`)."""
     ds = get_dataset("noisy_dsprites", source="procedural")
     f = ds.sample_factors(6, np.random.default_rng(0))
     sprite = ds.binary(f)[..., None]

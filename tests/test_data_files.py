@@ -1,4 +1,4 @@
-"""File loaders on tiny fixtures written in the real formats (datasets.md §1.4–1.6)."""
+"""File loaders on tiny fixtures written in the real formats (book/design.md, "Dataset files")."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def test_norb_header_layout_matches_the_spec(tmp_path):
     cat = np.arange(5, dtype=np.int32)
     write_norb_matrix(tmp_path / "cat.mat", cat)
     raw = (tmp_path / "cat.mat").read_bytes()
-    # int32 magic, ndim 1, then max(3, ndim) = 3 dims padded with 1 (datasets.md §1.4)
+    # int32 magic, ndim 1, then max(3, ndim) = 3 dims padded with 1 (book/design.md, "Dataset files")
     assert struct.unpack("<5i", raw[:20]) == (0x1E3D4C54, 1, 5, 1, 1)
     assert len(raw) == 20 + 5 * 4
     dat = np.zeros((3, 2, 4, 4), np.uint8)
@@ -61,7 +61,7 @@ def test_norb_bad_magic_and_truncation_name_the_file(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------
-# StateSpaceAtomIndex (study.md §3)
+# StateSpaceAtomIndex (`data/ground_truth/util.py`)
 
 
 def test_state_space_atom_index_reference_case():

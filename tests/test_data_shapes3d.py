@@ -1,5 +1,5 @@
 """Shapes3D: the real-file loader on a tiny 3dshapes.h5 and the procedural stand-in
-(datasets.md §1.3, §2.2)."""
+(book/design.md, "Dataset files", "Procedural datasets")."""
 
 from __future__ import annotations
 
@@ -89,7 +89,7 @@ def test_procedural_interface(proc):
     np.testing.assert_array_equal(x, proc.observations(f, np.random.default_rng(2)))  # deterministic
     np.testing.assert_array_equal(x[3], proc.observations(f[3:4], None)[0])  # batch-independent
     np.testing.assert_array_equal(proc.factors_of(proc.index_of(f)), f)
-    assert proc.index_of(np.array([[1, 0, 0, 0, 0, 0]]))[0] == 48000  # datasets.md §1.3
+    assert proc.index_of(np.array([[1, 0, 0, 0, 0, 0]]))[0] == 48000  # row-major, floor hue slowest (the 3d-shapes README)
     with pytest.raises(ValueError):
         proc.observations(np.array([[0, 0, 0, 8, 0, 0]]))
 
@@ -108,7 +108,7 @@ def test_procedural_every_factor_changes_the_image(proc):
 
 
 def test_procedural_scene_colours(proc):
-    """Sky band, wall/floor hue at S = V = 1, object hue (datasets.md §2.2)."""
+    """Sky band, wall/floor hue at S = V = 1, object hue (book/design.md, "Procedural datasets")."""
     f = np.array([[fh, wh, oh, 0, 0, 7] for fh, wh, oh in [(0, 3, 6), (4, 9, 1), (8, 1, 5)]])
     x = proc.observations(f)
     np.testing.assert_allclose(x[:, :13], np.broadcast_to(shapes3d.SKY_RGB, x[:, :13].shape), atol=1e-6)

@@ -1,4 +1,4 @@
-"""The numba GradientBoostingClassifier against sklearn's (study.md §5.4, §5.8).
+"""The numba GradientBoostingClassifier against sklearn's (`evaluation/metrics/dci.py`, `downstream_task.py`).
 
 On continuous features (no repeated values within a feature) it replays
 sklearn's algorithm operation by operation, so the fitted trees are identical;

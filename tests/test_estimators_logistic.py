@@ -1,5 +1,5 @@
 """The numba LogisticRegressionCV (estimators/logistic.py) against sklearn 1.9's
-``LogisticRegressionCV(Cs=10, cv=KFold(5), lbfgs, accuracy)`` (study.md §5.8)."""
+``LogisticRegressionCV(Cs=10, cv=KFold(5), lbfgs, accuracy)`` (`evaluation/metrics/downstream_task.py: compute_downstream_task`)."""
 
 import warnings
 
@@ -120,7 +120,7 @@ def test_bad_input():
 
 @pytest.mark.parametrize("k", [2, 3, 10])
 def test_single_c_logistic_regression_matches_sklearn(k):
-    # Explicitness' LogisticRegression() (C = 1, study.md §5.6): converged fits agree closely
+    # Explicitness' LogisticRegression() (C = 1, `evaluation/metrics/modularity_explicitness.py: compute_modularity_explicitness`): converged fits agree closely
     from sklearn.linear_model import LogisticRegression as SkLogisticRegression
     from disentangle.estimators.logistic import LogisticRegression
     x, y, x_test, _ = _problem(800, 6, k, 1.0, 10 + k, labels=np.arange(k) * 3 + 1)

@@ -1,4 +1,4 @@
-"""Paper vs modern classifier semantics (study.md §5.1, §5.6, §5.8): with
+"""Paper vs modern classifier semantics (book/design.md, "Classifier semantics"): with
 ``classifiers="paper"`` the BetaVAE score, explicitness and the downstream logistic
 regression fit as scikit-learn 0.20 did (one-vs-rest), checked against scikit-learn's
 own one-vs-rest estimators on the same data."""

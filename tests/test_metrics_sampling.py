@@ -1,5 +1,5 @@
 """Sampling-level metrics: BetaVAE, FactorVAE, downstream, ``evaluate``
-(study.md §5.1, §5.2, §5.8, §6, §7.2)."""
+(`evaluation/metrics/beta_vae.py`, `factor_vae.py`, `downstream_task.py` and their `*_test.py`; book/design.md, "Seeds")."""
 
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 """Array-level scores: MIG, DCI, SAP, Modularity/Explicitness, unsupervised
-(study.md §5.3-§5.7; the reference unit tests of §6)."""
+(`evaluation/metrics/mig.py`, `dci.py`, `sap_score.py`, `modularity_explicitness.py`, `unsupervised_metrics.py`; their `*_test.py`)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Shared metric helpers (study.md §5 helpers, §6 utils_test)."""
+"""Shared metric helpers (`evaluation/metrics/utils.py`, `utils_test.py`)."""
 
 import math
 

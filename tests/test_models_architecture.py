@@ -1,4 +1,4 @@
-"""Encoder/decoder/discriminator shapes and initialisation (study.md §2.1–2.3, §6)."""
+"""Encoder/decoder/discriminator shapes and initialisation (`methods/shared/architectures.py`, `architectures_test.py`)."""
 
 import pytest
 import torch

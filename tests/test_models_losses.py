@@ -1,4 +1,4 @@
-"""Loss terms against the reference's unit-test values (study.md §1.3, §1.5–1.7)."""
+"""Loss terms against the reference's unit-test values (`methods/unsupervised/vae_test.py`)."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The six methods: registry, loss assembly, stacking, FactorVAE gradients (study.md §1)."""
+"""The six methods: registry, loss assembly, stacking, FactorVAE gradients (`methods/unsupervised/vae.py`)."""
 
 import pytest
 import torch

@@ -1,5 +1,5 @@
 """``disentangle.study.load_dlib``: the reference's aggregated records
-(study.md §7.3–7.4) in our results-table schema."""
+(`utils/results.py`, `utils/aggregate_results.py`) in our results-table schema."""
 
 import math
 

@@ -20,7 +20,7 @@ METRICS = ["mig", "sap_score", "unsupervised"]
 
 
 class DummyDataBackend(Backend):
-    """The real backend on the reference's DummyData (study.md §3.9)."""
+    """The real backend on the reference's DummyData (`data/ground_truth/dummy_data.py`)."""
 
     def dataset(self, name, source, root):
         return DummyImages(channels=1)

@@ -1,4 +1,4 @@
-"""The study grid and run identity (study.md §0.1; study/grid.py)."""
+"""The study grid and run identity (`config/unsupervised_study_v1/sweep.py`; study/grid.py)."""
 
 import pytest
 import yaml
@@ -14,7 +14,7 @@ EVALUATION = {"settings": "paper", "metrics": ["mig", "dci"], "representations":
 
 
 def test_model_num_matches_the_reference_sweep():
-    # study.md §0.1: model 0 = dSprites beta-VAE beta=1 seed 0; 1800 = Color-dSprites, same config
+    # `config/unsupervised_study_v1/sweep.py`: model 0 = dSprites beta-VAE beta=1 seed 0; 1800 = Color-dSprites, same config
     assert model_num("dsprites", "beta_vae", 1, 0) == 0
     assert model_num("color_dsprites", "beta_vae", 1, 0) == 1800
     # method chain order beta_vae, factor_vae, dip_vae_i, dip_vae_ii, beta_tc_vae, annealed_vae

@@ -1,4 +1,4 @@
-"""Theorem 1's construction (paper.md §1, Appendix A): disentangle.theory."""
+"""Theorem 1's construction (paper §3, Theorem 1; Appendix A): disentangle.theory."""
 
 import numpy as np
 import pytest
@@ -37,7 +37,7 @@ def test_analytic_jacobian_matches_finite_differences(d, alpha):
 
 
 def test_isotropic_gaussian_case_is_the_rotation_itself():
-    fmap = theory.EntanglingMap(["gaussian"] * 4, alpha=0.3)  # g and h cancel: f(z) = A z (paper.md §1)
+    fmap = theory.EntanglingMap(["gaussian"] * 4, alpha=0.3)  # g and h cancel: f(z) = A z (§3, Theorem 1; Appendix A)
     z = theory.sample_latents(fmap.marginals, 100, np.random.default_rng(0))
     np.testing.assert_allclose(fmap(z), z @ fmap.A.T, atol=1e-10)
     np.testing.assert_allclose(fmap.jacobian(z), np.broadcast_to(fmap.A, (100, 4, 4)), atol=1e-10)

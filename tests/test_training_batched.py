@@ -1,5 +1,5 @@
 """Models trained together (one ``train`` call with a list of configs) equal each model trained
-alone (study.md §2.4)."""
+alone (`methods/unsupervised/train.py`, `shared.gin`)."""
 
 import json
 

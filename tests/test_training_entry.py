@@ -1,4 +1,4 @@
-"""The one training entry point and the params -> ``TrainConfig`` mapping (study.md §2.4).
+"""The one training entry point and the params -> ``TrainConfig`` mapping (`methods/unsupervised/train.py`, `shared.gin`).
 
 ``train`` takes one config and one folder (one record back) or a sequence of each
 (the models trained together, records in order); ``TrainConfig.from_params`` maps

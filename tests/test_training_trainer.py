@@ -1,4 +1,4 @@
-"""Single-model training: seeding, determinism, resume, finished runs, model folders (study.md §2.4)."""
+"""Single-model training: seeding, determinism, resume, finished runs, model folders (`methods/unsupervised/train.py`, `shared.gin`)."""
 
 import json
 
@@ -33,7 +33,7 @@ def _assert_same_weights(a, b):
 def test_seeds_come_from_randomstate_in_reference_order():
     rs = np.random.RandomState(3)
     assert derive_seeds(3) == (rs.randint(2**32), rs.randint(2**32))
-    assert derive_seeds(0) == (2357136044, 2546248239)  # RandomState(0)'s first two draws (study.md §7.2)
+    assert derive_seeds(0) == (2357136044, 2546248239)  # RandomState(0)'s first two draws (`methods/unsupervised/train.py: train`)
 
 
 def test_training_stream_is_uniform_factor_sampling_from_the_data_seed(tmp_path):

@@ -138,7 +138,7 @@ def test_overridable_keys_exist_in_each_configs_settings():
 
 # --------------------------------------------------------------------------- seeds and numbers are pinned
 
-#: the reference's evaluation seeds (study.md §7.2), written out
+#: the reference's evaluation seeds (`bin/dlib_reproduce: main`), written out
 PINNED_SEEDS = {
     "mean": {"beta_vae_sklearn": 3071714933, "dci": 3626093760, "downstream_task_boosted_trees": 2588848963,
              "downstream_task_logistic_regression": 3684848379, "factor_vae_metric": 2340255427,
@@ -166,7 +166,7 @@ def test_pinned_seeds_are_the_reference_draw_from_random_state_0():
         assert reference_evaluation_seeds(rep) == evaluation_seeds(0, rep) == PINNED_SEEDS[rep]
 
 
-#: the reference sweep's orders and strides (study.md §0.1), written here independently
+#: the reference sweep's orders and strides (`config/unsupervised_study_v1/sweep.py`), written here independently
 SWEEP_DATASETS = ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites", "smallnorb", "cars3d",
                   "shapes3d")
 SWEEP_METHODS = {"beta_vae": (1, 2, 4, 6, 8, 16), "factor_vae": (10, 20, 30, 40, 50, 100),

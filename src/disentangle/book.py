@@ -329,7 +329,7 @@ _OPERATIONAL_TRAINING = ("log_every", "checkpoint_every", "models_per_batch")
 
 def training_deviations(p: params_mod.Params) -> list[str]:
     """Each training setting of ``p`` that differs from the reference's (the schema's
-    defaults are the reference's, study.md §2.4), e.g. ``"lr 0.001 (paper: 0.0001)"``."""
+    defaults are the reference's, `methods/unsupervised/train.py`, `shared.gin`), e.g. ``"lr 0.001 (paper: 0.0001)"``."""
     t = p.study["training"]
     out = []
     for key, spec in params_mod.STUDY_SCHEMA["training"].items():

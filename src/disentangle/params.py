@@ -147,31 +147,31 @@ STUDY_SCHEMA: Schema = {
     "values": Field(dict, {}, _values, "per-method values; a method not listed uses its 6 paper values"),
     "seeds": Field(list, check=_seeds, doc="training seeds (model.random_seed)"),
     "training": {
-        "steps": Field(int, 300_000, _range(1), "global steps (study.md §2.4)"),
+        "steps": Field(int, 300_000, _range(1), "global steps (`shared.gin`: model.training_steps)"),
         "batch_size": Field(int, 64, _range(1)),
         "latent_dim": Field(int, 10, _range(1)),
         "encoder_kernel": Field(int, 2, _one_of(2, 4), "kernel of encoder conv 3-4: 2 = reference code, 4 = paper table"),
         "factor_vae_double_step": Field(bool, True, doc="reference: FactorVAE's global step advances twice per iteration"),
-        "eval_batches": Field(int, 1000, _range(0), "post-training evaluation batches of 64 (study.md §2.4)"),
+        "eval_batches": Field(int, 1000, _range(0), "post-training evaluation batches of 64 (`methods/unsupervised/train.py`)"),
         "log_every": Field(int, 1000, _range(1)),
         "checkpoint_every": Field(int, 10_000, _range(1)),
         "models_per_batch": Field(int, 1, _range(1), "batched multi-model training: models trained in one step"),
-        "lr": Field(float, 1e-4, _range(0, lo_open=True), "Adam learning rate (study.md §2.4: 0.0001)"),
+        "lr": Field(float, 1e-4, _range(0, lo_open=True), "Adam learning rate (paper Table 4a; `shared.gin`: 0.0001)"),
         "lr_warmup": Field(int, 0, _range(0), "updates of linear learning-rate warm-up (reference: 0, constant rate)"),
         "lr_final": Field(float, None, _range(0, lo_open=True), nullable=True,
                           doc="with a value, the learning rate falls from lr to it along a cosine over the run "
                               "(reference: null, constant rate; TrainConfig.learning_rate)"),
         "annealed_vae_iteration_threshold": Field(
-            int, 100_000, _range(1), "AnnealedVAE: global step at which the capacity reaches c_max (study.md §1.3)"),
+            int, 100_000, _range(1), "AnnealedVAE: global step at which the capacity reaches c_max (`methods/unsupervised/vae.py: AnnealedVAE`)"),
         "precision": Field(str, "fp32", _one_of("fp32", "bf16", "auto"),
                            "fp32 = the reference; bf16 = mixed-precision encoder/decoder (TrainConfig.precision); "
                            "auto = bf16 where the device computes it natively (devices.resolve_precision), else fp32"),
     },
     "evaluation": {
-        "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (study.md §5 = paper)"),
+        "settings": Field(str, "paper", _one_of("paper", "fast"), "metric settings (book/design.md, 'Metric settings')"),
         "classifiers": Field(str, "paper", _one_of("paper", "modern"),
                              "logistic-regression semantics: paper = scikit-learn 0.20's one-vs-rest fits, as the "
-                             "study ran them; modern = today's multinomial fits (study.md §5.1, §5.8)"),
+                             "study ran them; modern = today's multinomial fits (book/design.md, 'Classifier semantics')"),
         "metrics": Field(list, list(vocabulary.paper_metric_configs()), _subset_of(vocabulary.METRIC_CONFIGS)),
         "sampled_metrics": Field(list, None, _subset_of(vocabulary.METRIC_CONFIGS), nullable=True,
                                  doc="metric configs for the sampled representation; null = same as 'metrics' "

@@ -1,4 +1,4 @@
-"""Theorem 1 (impossibility) and its explicit construction (paper.md §1, Appendix A).
+"""Theorem 1 (impossibility) and its explicit construction (paper §3, Theorem 1; Appendix A).
 
 For z with independent marginals F_1..F_d, the map
 
@@ -10,7 +10,7 @@ family of valid A is the Householder reflection :func:`householder`.
 
 This module holds the construction (:class:`EntanglingMap`), the numerical checks of the chapter
 ``book/01_impossibility`` — (i) same marginals, (ii) independence, (iii) Jacobian, (iv) the metric
-flip, (v) a 2-D grid picture — and the C1 claims table (paper.md §4). Their figures are
+flip, (v) a 2-D grid picture — and the C1 claims table (book/design.md, "The paper's conclusions as claims"). Their figures are
 :mod:`disentangle.analysis.plots.theory`.
 """
 
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-#: independent marginals by name (frozen scipy distributions; paper.md §1 "Numerical demo")
+#: independent marginals by name (frozen scipy distributions; book/design.md, "Theorem 1, numerically")
 MARGINALS: Mapping[str, Any] = {
     "uniform": stats.uniform(0.0, 1.0),
     "exponential": stats.expon(),
@@ -65,7 +65,7 @@ def sample_latents(marginals: Sequence[str], n: int, rng: np.random.Generator) -
 
 
 def householder(d: int, alpha: float) -> np.ndarray:
-    """The paper's orthogonal A = I − 2 v vᵀ with every entry nonzero (paper.md §1, Appendix A).
+    """The paper's orthogonal A = I − 2 v vᵀ with every entry nonzero (paper §3, Theorem 1; Appendix A).
 
     v_1 = √α, v_i = √((1−α)/(d−1)) for i ≥ 2 (so ‖v‖ = 1), α ∈ (0, ½), d ≥ 2.
     Diagonal: A_ii = 1 − 2 v_i² ≠ 0 since no v_i² equals ½ (for d = 2 this needs α ≠ ½).
@@ -81,7 +81,7 @@ def householder(d: int, alpha: float) -> np.ndarray:
 
 
 class EntanglingMap:
-    """f = g⁻¹ ∘ h⁻¹ ∘ A ∘ h ∘ g of Theorem 1 with A = :func:`householder` (d, α) (paper.md §1).
+    """f = g⁻¹ ∘ h⁻¹ ∘ A ∘ h ∘ g of Theorem 1 with A = :func:`householder` (d, α) (§3, Theorem 1; Appendix A).
 
     ``marginals`` names the (independent) marginal of each coordinate; d = len(marginals) ≥ 2.
     The CDF step is evaluated on the smaller tail (cdf/ppf left of the median, sf/isf right of it)
@@ -133,7 +133,7 @@ class EntanglingMap:
         return self.from_gaussian(self.to_gaussian(y) @ self.A)
 
     def jacobian(self, z: np.ndarray) -> np.ndarray:
-        """Analytic ∂f_i/∂z_j at each point, shape (n, d, d) (paper.md §1, chain rule).
+        """Analytic ∂f_i/∂z_j at each point, shape (n, d, d) (Appendix A, chain rule).
 
         With s = h(g(z)), t = A s, y = f(z):  J_ij = A_ij · p_j(z_j) φ(t_i) / (φ(s_j) p_i(y_i)),
         so J_ij ≠ 0 exactly where A_ij ≠ 0 (p = marginal densities, φ = standard-normal density).
@@ -170,7 +170,7 @@ class EntanglingMap:
 
 def ks_checks(fz: np.ndarray, marginals: Sequence[str], z_reference: np.ndarray) -> pd.DataFrame:
     """(i) Same distribution: per coordinate, KS of f(z)_i against the marginal CDF F_i, and the
-    two-sample KS of f(z)_i against an *independent* sample z_reference_i (paper.md §1, check (i))."""
+    two-sample KS of f(z)_i against an *independent* sample z_reference_i (book/design.md, "Theorem 1, numerically", check (i))."""
     marginals = _check_marginals(marginals)
     rows = []
     for i, name in enumerate(marginals):
@@ -199,7 +199,7 @@ def joint_over_product(x: np.ndarray, i: int, j: int, bins: int) -> tuple[np.nda
 
 
 def independence_checks(samples: Mapping[str, np.ndarray], bins: int = 10) -> pd.DataFrame:
-    """(ii) Independence of the coordinates of each sample (paper.md §1, check (ii)).
+    """(ii) Independence of the coordinates of each sample (book/design.md, "Theorem 1, numerically", check (ii)).
 
     Per coordinate pair: Spearman ρ and its p-value, and on a bins×bins equal-frequency histogram
     the total-variation distance ½Σ|p_ab − p_a p_b| between joint and product of marginals and the
@@ -241,7 +241,7 @@ def standardised_rotation(z: np.ndarray, A: np.ndarray) -> np.ndarray:
 
 
 def jacobian_checks(fmap: EntanglingMap, z: np.ndarray, eps: float = 1e-6) -> dict[str, Any]:
-    """(iii) Complete entanglement (paper.md §1, check (iii)) at the points z.
+    """(iii) Complete entanglement (book/design.md, "Theorem 1, numerically", check (iii)) at the points z.
 
     ``rel_error``: per point, max|J − J_fd| / max|J| (analytic vs finite differences), max and median.
     ``nonzero_fraction``: share of nonzero finite-difference entries (entries far in a tail can be
@@ -268,7 +268,7 @@ def jacobian_checks(fmap: EntanglingMap, z: np.ndarray, eps: float = 1e-6) -> di
 
 def factor_bin_edges(factors: np.ndarray, num_bins: int, binning: str) -> list[np.ndarray]:
     """Interior bin edges per column: ``"width"`` = equal-width over [min, max] (the same partition
-    MIG applies to codes, study.md §5.3), ``"frequency"`` = equal-frequency (sample quantiles)."""
+    MIG applies to codes, `evaluation/metrics/mig.py: compute_mig`), ``"frequency"`` = equal-frequency (sample quantiles)."""
     if binning == "width":
         return [np.linspace(c.min(), c.max(), num_bins + 1)[1:-1] for c in factors.T]
     if binning == "frequency":
@@ -283,12 +283,12 @@ def discretise(factors: np.ndarray, edges: Sequence[np.ndarray]) -> np.ndarray:
 
 def metric_flip(fmap: EntanglingMap, n_train: int, n_test: int, rng: np.random.Generator, *,
                 factor_bins: int = 20, binning: str = "width", seed: int = 0) -> pd.DataFrame:
-    """(iv) The flip (paper.md §1 consequence, check (iv)): representation r = z scored against the
+    """(iv) The flip (§3 after Theorem 1; book/design.md, "Theorem 1, numerically", check (iv)): representation r = z scored against the
     ground-truth factors z and against the equally valid factors f(z).
 
     Both latent models generate the same P(x) (f(z) ~ z; decoder x = dec(z) vs dec(f⁻¹(ẑ))).
     Continuous factors are discretised into ``factor_bins`` bins (``binning``, edges from the
-    training set) because MIG and DCI need discrete factors (study.md §5.3–5.4). MIG on the training
+    training set) because MIG and DCI need discrete factors (`evaluation/metrics/mig.py`, `dci.py`). MIG on the training
     set; DCI trained on the training set, tested on an independent test set.
     """
     from .metrics import dci, mig  # lazy: the metrics package imports torch, which checks (i)-(iii) do not need
@@ -360,7 +360,7 @@ def theorem_checks(*, dims: int, alpha: float, marginals: Sequence[str], n_sampl
 
 
 def claims_c1(results: Mapping[str, Any], alpha_level: float = 0.01) -> pd.DataFrame:
-    """Claims table for C1 (paper.md §4): claim | paper | this run | agrees?
+    """Claims table for C1 (book/design.md, "The paper's conclusions as claims"): claim | paper | this run | agrees?
 
     ``results`` holds ``A`` (matrix), ``ks`` (:func:`ks_checks`), ``independence``
     (:func:`independence_checks`, rows of sample ``"f(z)"`` are used), ``jacobian``

@@ -6,8 +6,8 @@ registries that attach code to a name (``models.MODEL_CLASSES``, the data module
 ``metrics.evaluate``'s runners) are checked against it by ``tests/test_vocabulary.py``.
 
 Order does not matter anywhere: the position of a run in the reference's sweep
-(``model_num``, study.md §0.1) comes from each entry's explicit ``sweep_index``,
-and each metric config's evaluation seeds (study.md §7.2) are written out
+(``model_num``, `config/unsupervised_study_v1/sweep.py`) comes from each entry's explicit ``sweep_index``,
+and each metric config's evaluation seeds (`bin/dlib_reproduce: main`) are written out
 below. Adding an entry (a method, a dataset, a metric config) renumbers
 nothing; an entry with ``sweep_index=None`` is not part of the paper's study and
 its runs get an identity outside the paper's grid (``study.grid``).
@@ -18,21 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-#: the two representations the study evaluates (study.md §4)
+#: the two representations the study evaluates (`postprocessing/methods.py`)
 REPRESENTATIONS = ("mean", "sampled")
-#: seeds per configuration in the paper's sweep (study.md §0.1)
+#: seeds per configuration in the paper's sweep (`config/unsupervised_study_v1/sweep.py`)
 PAPER_SEEDS = 50
 
 
 @dataclass(frozen=True)
 class Method:
-    """One of the paper's objectives (study.md §1, paper.md §2)."""
+    """One of the paper's objectives (paper §4, Table 3; `methods/unsupervised/vae.py`)."""
 
     name: str  #: the reference's name, used in params files and results tables
     label: str  #: as the paper prints it
     hyperparameter: str  #: the hyperparameter the study sweeps
     paper_values: tuple[float, ...]  #: the swept values, in sweep order (``value_index``)
-    gin_binding: str  #: the reference's gin binding of the swept hyperparameter (study.md §0.1)
+    gin_binding: str  #: the reference's gin binding of the swept hyperparameter (`config/unsupervised_study_v1/sweep.py`)
     #: the module holding the model class (the class whose ``name`` is this method's):
     #: ``.x`` is ``disentangle.models.x``; an absolute name is any importable module
     module: str
@@ -41,27 +41,27 @@ class Method:
 
 @dataclass(frozen=True)
 class Dataset:
-    """A ground-truth dataset (study.md §3, datasets.md)."""
+    """A ground-truth dataset (`data/ground_truth/`; book/design.md, "Dataset files")."""
 
     name: str  #: our name, used in params files and results tables
     label: str  #: as the paper prints it
-    num_factors: int  #: ground-truth factors of variation (paper.md §2.4)
+    num_factors: int  #: ground-truth factors of variation (paper §4)
     module: str  #: the ``disentangle.data`` module that loads it
     sweep_index: int | None = None  #: position in the reference's sweep; None: not in the paper
-    dlib_name: str | None = None  #: the reference's name, when it differs or exists (study.md §3)
-    procedural: bool = False  #: has an offline procedural stand-in (datasets.md §2)
-    dsprites_variant: bool = False  #: one of "the dSprites variants" (paper.md §3(d), claim C11)
+    dlib_name: str | None = None  #: the reference's name, when it differs or exists (`data/ground_truth/named_data.py`)
+    procedural: bool = False  #: has an offline procedural stand-in (book/design.md, "Procedural datasets")
+    dsprites_variant: bool = False  #: one of "the dSprites variants" (paper §5.5, Figs 5, 19; claim C11)
     variant: str | None = None  #: the module's ``variant`` keyword (``mpi3d``: toy | realistic | real)
 
 
 @dataclass(frozen=True)
 class MetricConfig:
-    """One of the study's metric configs (study.md §5): its paper settings and seeds."""
+    """One of the study's metric configs (`config/unsupervised_study_v1/metric_configs/*.gin`): its paper settings and seeds."""
 
     name: str  #: the reference's config name (``<name>.gin``), the prefix of its result columns
     label: str  #: the paper's name of the metric
-    paper_settings: Mapping[str, Any]  #: keyword arguments as the study ran it (study.md §5)
-    #: the reference's evaluation seed per representation (study.md §7.2), written out
+    paper_settings: Mapping[str, Any]  #: keyword arguments as the study ran it (`config/unsupervised_study_v1/metric_configs/*.gin`)
+    #: the reference's evaluation seed per representation (`bin/dlib_reproduce: main`), written out
     seeds: Mapping[str, int]
     #: ``"fast"`` settings: what changes from the paper's (``metrics.evaluate``)
     fast_changes: Mapping[str, Any] = field(default_factory=dict)
@@ -91,7 +91,7 @@ SETTINGS_NAMES = ("paper", "fast")
 SCORE_ORDER = ("BetaVAE", "FactorVAE", "MIG", "DCI", "Modularity", "SAP",
                "GaussianTC", "WassersteinCorr", "MeanPairwiseMI", "LR", "GBT")
 
-# --------------------------------------------------------------------------- methods (study.md §0.1, §1)
+# --------------------------------------------------------------------------- methods (`sweep.py`, `methods/unsupervised/vae.py`)
 
 METHODS: dict[str, Method] = {m.name: m for m in (
     Method("beta_vae", "β-VAE", "beta", (1, 2, 4, 6, 8, 16), "vae.beta", ".beta_vae", sweep_index=0),
@@ -107,13 +107,13 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            ".annealed_vae", sweep_index=5),
 )}
 
-#: the methods each trend claim speaks of (paper.md §4: C2 "β-VAE, β-TCVAE"; C3a adds FactorVAE)
+#: the methods each trend claim speaks of (paper §5.1: C2 "β-VAE, β-TCVAE"; C3a adds FactorVAE)
 CLAIM_METHODS: dict[str, tuple[str, ...]] = {
     "C2": ("beta_vae", "beta_tc_vae"),
     "C3a": ("beta_vae", "beta_tc_vae", "factor_vae"),
 }
 
-# --------------------------------------------------------------------------- datasets (study.md §0.1, §3)
+# --------------------------------------------------------------------------- datasets (`sweep.py`, `data/ground_truth/named_data.py`)
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("dsprites", "dSprites", 5, "dsprites", sweep_index=0, dlib_name="dsprites_full", procedural=True,
@@ -127,15 +127,15 @@ DATASETS: dict[str, Dataset] = {d.name: d for d in (
     Dataset("smallnorb", "SmallNORB", 4, "smallnorb", sweep_index=4, dlib_name="smallnorb"),
     Dataset("cars3d", "Cars3D", 3, "cars3d", sweep_index=5, dlib_name="cars3d"),
     Dataset("shapes3d", "Shapes3D", 6, "shapes3d", sweep_index=6, dlib_name="shapes3d", procedural=True),
-    # present in the reference's code, not in the study (study.md §3.8)
+    # present in the reference's code, not in the study (`data/ground_truth/mpi3d.py`)
     Dataset("mpi3d_toy", "MPI3D-toy", 7, "mpi3d", dlib_name="mpi3d_toy", variant="toy"),
     Dataset("mpi3d_realistic", "MPI3D-realistic", 7, "mpi3d", dlib_name="mpi3d_realistic", variant="realistic"),
     Dataset("mpi3d_real", "MPI3D-real", 7, "mpi3d", dlib_name="mpi3d_real", variant="real"),
 )}
 
-# --------------------------------------------------------------------------- metric configs (study.md §5, §7.2)
+# --------------------------------------------------------------------------- metric configs (`metric_configs/*.gin`, `bin/dlib_reproduce: main`)
 
-#: the downstream task's training-set sizes (study.md §5.8)
+#: the downstream task's training-set sizes (`evaluation/metrics/downstream_task.py: compute_downstream_task`)
 DOWNSTREAM_TRAIN_SIZES = (10, 100, 1_000, 10_000)
 
 METRIC_CONFIGS: dict[str, MetricConfig] = {c.name: c for c in (
@@ -191,7 +191,7 @@ METRIC_CONFIGS: dict[str, MetricConfig] = {c.name: c for c in (
                 "MeanPairwiseMI": "mutual_info_score"},
         kind="unsupervised"),
 )}
-#: postprocessing seeds of the reference pipeline (study.md §7.2), drawn before the metric seeds
+#: postprocessing seeds of the reference pipeline (`bin/dlib_reproduce: main`), drawn before the metric seeds
 POSTPROCESS_SEEDS = {"mean": 2357136044, "sampled": 2546248239}
 
 
@@ -223,22 +223,22 @@ def sweep_position(name: str) -> int:
 
 
 def paper_grid() -> dict[str, tuple[float, ...]]:
-    """method -> the paper's swept values, in sweep order (study.md §0.1)."""
+    """method -> the paper's swept values, in sweep order (`config/unsupervised_study_v1/sweep.py`)."""
     return {m: METHODS[m].paper_values for m in paper_methods()}
 
 
 def paper_metric_configs() -> tuple[str, ...]:
-    """The study's metric configs in the reference's (sorted) order (study.md §5)."""
+    """The study's metric configs in the reference's (sorted) order (`config/unsupervised_study_v1/metric_configs/*.gin`)."""
     return tuple(sorted(METRIC_CONFIGS))
 
 
 def hyperparameter(method: str) -> str:
-    """The hyperparameter the study sweeps for ``method`` (study.md §0.1)."""
+    """The hyperparameter the study sweeps for ``method`` (`config/unsupervised_study_v1/sweep.py`)."""
     return lookup("method", method).hyperparameter
 
 
 def dsprites_variants() -> tuple[str, ...]:
-    """The datasets the paper groups as "the dSprites variants" (paper.md §3(d))."""
+    """The datasets the paper groups as "the dSprites variants" (paper §5.5)."""
     return tuple(d.name for d in DATASETS.values() if d.dsprites_variant)
 
 
@@ -253,7 +253,7 @@ def scores(kind: str = "disentanglement") -> dict[str, str]:
 
 
 def downstream_predictors() -> dict[str, str]:
-    """Predictor label (``LR``, ``GBT``) -> its downstream-task metric config (study.md §5.8)."""
+    """Predictor label (``LR``, ``GBT``) -> its downstream-task metric config (`evaluation/metrics/downstream_task.py: compute_downstream_task`)."""
     found = {label: c.name for c in METRIC_CONFIGS.values() if c.kind == "downstream" for label in c.scores}
     return dict(sorted(found.items(), key=lambda item: _score_position(item[0])))
 
@@ -273,7 +273,7 @@ def dataset_label(name: str) -> str:
 
 
 def evaluation_seeds(representation: str = "mean") -> dict[str, int]:
-    """metric config -> the reference's evaluation seed for ``representation`` (study.md §7.2)."""
+    """metric config -> the reference's evaluation seed for ``representation`` (`bin/dlib_reproduce: main`)."""
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {list(REPRESENTATIONS)}, got {representation!r}")
     return {name: c.seeds[representation] for name, c in METRIC_CONFIGS.items()}

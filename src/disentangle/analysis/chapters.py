@@ -24,6 +24,7 @@ with warnings.catch_warnings():  # tqdm.auto (the trainer's progress bar) warns 
 
 from .. import study as study_api  # noqa: E402
 from .. import vocabulary  # noqa: E402
+from ..study.columns import RUN_ID_COLUMN  # noqa: E402
 from ..study.results import load_controls  # noqa: E402
 from . import plots  # noqa: E402
 from .claims import scale_note  # noqa: E402
@@ -161,6 +162,30 @@ def focus(df: pd.DataFrame, column: str, preferred: str = "") -> str:
     return preferred if preferred in present else present[0]
 
 
+def run_ids(df: pd.DataFrame) -> pd.Series:
+    """Each row's run identity (``study.grid.run_id``): the ``run_id`` column, which every run of
+    ours carries and which is the only key of a run outside the paper's grid (it has no
+    ``model_num``). A table of paper-grid runs only drops that column (``study/results.py``) and
+    keeps the reference's ``model_num``, whose run_id is ``<model_num:05d>``."""
+    if RUN_ID_COLUMN in df.columns:
+        ids = df[RUN_ID_COLUMN].astype(object)
+    else:
+        ids = pd.Series(None, index=df.index, dtype=object)
+    missing = ids.isna()
+    if missing.any():
+        nums = df.loc[missing, "model_num"] if "model_num" in df.columns else pd.Series(dtype=float)
+        if len(nums) < int(missing.sum()) or nums.isna().any():
+            raise ValueError(f"results table: rows with neither {RUN_ID_COLUMN!r} nor 'model_num'")
+        ids = ids.copy()
+        ids[missing] = [f"{int(n):05d}" for n in nums]
+    return ids.astype(str)
+
+
+def count_runs(df: pd.DataFrame) -> int:
+    """How many runs ``df`` holds (distinct :func:`run_ids`; a run has a row per representation)."""
+    return int(run_ids(df).nunique())
+
+
 # ------------------------------------------------------------------------------------ chapter 2: the grid
 
 
@@ -199,8 +224,8 @@ def learning_table(df: pd.DataFrame, pixels: dict[str, int]) -> pd.DataFrame:
     reconstruction loss (``train.reconstruction_loss``, nats per image), its share of the
     know-nothing Bernoulli baseline H·W·C·ln 2 (``pixels[dataset]`` = H·W·C) and the
     median KL. The row ``all methods`` is the dataset's median over every run."""
-    require_columns(df, ["dataset", "method", "model_num", "train.reconstruction_loss", "train.kl_loss"])
-    runs = df.drop_duplicates("model_num")
+    require_columns(df, ["dataset", "method", "train.reconstruction_loss", "train.kl_loss"])
+    runs = df[~run_ids(df).duplicated().to_numpy()]
     rows = []
     for dataset, g in runs.groupby("dataset", sort=False):
         if dataset not in pixels:
@@ -310,16 +335,20 @@ def controls_overview(controls: pd.DataFrame) -> pd.DataFrame:
 
 def run_folders(results_dir: str | Path) -> pd.DataFrame:
     """Finished run folders of a study (``runs/*/`` with ``done.json`` and ``model/``):
-    model_num, dataset, method, value, seed, folder — from each ``run_config.json``."""
+    model_num (empty outside the paper's grid), run_id, dataset, method, value, seed, folder —
+    from each ``run_config.json``."""
     rows = []
     for folder in sorted((Path(results_dir) / "runs").glob("*")):
         config_path = folder / "run_config.json"
         if not (config_path.is_file() and (folder / "done.json").is_file() and (folder / "model").is_dir()):
             continue
         c = json.loads(config_path.read_text())
-        rows.append({"model_num": c["model_num"], "dataset": c["dataset"], "method": c["method"],
+        num = c.get("model_num")
+        rows.append({"model_num": num, RUN_ID_COLUMN: c.get(RUN_ID_COLUMN) or f"{int(num):05d}",
+                     "dataset": c["dataset"], "method": c["method"],
                      "value": float(c["value"]), "seed": c["seed"], "folder": folder})
-    return pd.DataFrame(rows, columns=["model_num", "dataset", "method", "value", "seed", "folder"])
+    columns = ["model_num", RUN_ID_COLUMN, "dataset", "method", "value", "seed", "folder"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def training_logs(folders: pd.DataFrame) -> pd.DataFrame:
@@ -341,15 +370,16 @@ def training_logs(folders: pd.DataFrame) -> pd.DataFrame:
 
 def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:
     """Up to ``n`` runs to picture: per method, the weakest then the strongest
-    regularisation (lowest seed), interleaved across methods, first dataset only."""
+    regularisation (lowest seed), interleaved across methods (the paper's in sweep order, then
+    any other), first dataset only."""
     if folders.empty:
         return folders
     first = folders[folders["dataset"] == focus(folders, "dataset")].sort_values(["value", "seed"])
-    methods = [m for m in vocabulary.paper_methods() if m in set(first["method"])]
+    methods = ordered(first, "method")
     weakest = [first[first["method"] == m].iloc[0] for m in methods]
     strongest = [first[(first["method"] == m) & (first["value"] == first.loc[first["method"] == m, "value"].max())]
                  .iloc[0] for m in methods]
-    picks = pd.DataFrame(weakest + strongest).drop_duplicates("model_num")
+    picks = pd.DataFrame(weakest + strongest).drop_duplicates(RUN_ID_COLUMN)
     return picks.head(n).reset_index(drop=True)
 
 

@@ -1,4 +1,4 @@
-"""Claims table: paper vs this run, with a stated decision rule (paper.md §4, C2–C12).
+"""Claims table: paper vs this run, with a stated decision rule (paper §5; claims C2–C12: book/design.md, "The paper's conclusions as claims").
 
 Each claim in :data:`~disentangle.analysis.paper_values.CLAIMS` has a scalar
 statistic (computed here from the results table), a bootstrap interval over runs

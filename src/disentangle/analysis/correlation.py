@@ -1,4 +1,4 @@
-"""Agreement between metrics (paper §5.2; paper.md §3(b), claim C4).
+"""Agreement between metrics (paper §5.2, Figs 2, 11, 12; claim C4).
 
 Spearman rank correlation between the six scores (and the unsupervised scores)
 over all runs of a dataset, on the mean representation.

@@ -1,8 +1,8 @@
-"""Downstream accuracy and sample efficiency (paper §5.5 / I.6; paper.md §3(d), claims C11/C12).
+"""Downstream accuracy and sample efficiency (paper §5.5 / I.6, Figs 5, 6, 19–24; claims C11/C12).
 
-Accuracy = ``<downstream>.<n>:mean_test_accuracy`` (study.md §5.8); the sizes n
+Accuracy = ``<downstream>.<n>:mean_test_accuracy`` (`evaluation/metrics/downstream_task.py: compute_downstream_task`); the sizes n
 present are detected from the columns. Sample efficiency = accuracy at 100
-samples / accuracy at 10,000 (a paper definition, study.md §5.8), read from
+samples / accuracy at 10,000 (a paper definition, §5.5, not in the reference's code), read from
 ``<downstream>.sample_efficiency`` or computed when that column is absent. A
 study too small to fit 10,000-sample predictors (the laptop scale) uses the
 largest size it has as the denominator; :func:`efficiency_sizes` says which,
@@ -109,7 +109,7 @@ def efficiency_correlation(df: pd.DataFrame) -> pd.DataFrame:
 
 def low_accuracy_artefact(df: pd.DataFrame, *, efficiency_quantile: float = 0.75,
                           accuracy_quantile: float = 0.25) -> pd.DataFrame:
-    """Runs whose high "efficiency" is an artefact of low accuracy at every size (paper.md §3(d)).
+    """Runs whose high "efficiency" is an artefact of low accuracy at every size (paper §5.5).
 
     Flagged per dataset and predictor: efficiency ≥ that dataset's
     ``efficiency_quantile`` *and* accuracy ≤ the dataset's ``accuracy_quantile``

@@ -1,8 +1,8 @@
-"""The paper's numbers and claims as data (paper.md §2–§4).
+"""The paper's numbers and claims as data (paper §3–§5; Tables 1, 3, 5).
 
-Exact values are copied from the ICML text (paper.md §3): Table 5(a)/(b)
+Exact values are copied from the ICML text (arXiv 1811.12359 v4): Table 5(a)/(b)
 (percent of score variance explained), the 37 % / 59 % averages, and Table 1
-(transfer win rates). The qualitative claims C2–C12 (paper.md §4) carry a
+(transfer win rates). The qualitative claims C2–C12 (book/design.md, "The paper's conclusions as claims") carry a
 machine-checkable :class:`Expectation`; the thresholds that turn a qualitative
 sentence into a test are *our* operationalisation and are stated in the
 ``rule`` text shown in every claims table.
@@ -29,7 +29,7 @@ def _table5(which: str) -> pd.DataFrame:
     return frame.astype("int64")
 
 
-#: Table 5(a): percent of variance explained by the objective alone (paper.md §3(c))
+#: Table 5(a): percent of variance explained by the objective alone (paper §5.3)
 TABLE5_METHOD = _table5("method")
 #: Table 5(b): percent of variance explained by objective × strength (36 categories)
 TABLE5_METHOD_X_VALUE = _table5("method_x_value")
@@ -77,7 +77,7 @@ class Expectation:
 
 @dataclass(frozen=True)
 class Claim:
-    """One testable claim (paper.md §4): what the paper says, what we measure."""
+    """One testable claim (book/design.md, "The paper's conclusions as claims"): what the paper says, what we measure."""
 
     id: str
     section: str

@@ -1,4 +1,4 @@
-"""Model selection without supervision (paper §5.4 / I.5; paper.md §3(c), claims C7, C8, C10).
+"""Model selection without supervision (paper §5.4 / I.5, Figs 4, 13, 15–18; claims C7, C8, C10).
 
 C7: no method (or strength) dominates on medians. C8: unsupervised training
 scores vs the metrics. C10: do good configurations transfer across datasets?

@@ -11,7 +11,7 @@ Effects (``effect=``):
   sampled Gaussian TC falls with strength (flat for FactorVAE), mean TC rises
   (flat and low for DIP-VAE-I), and AnnealedVAE at the two strongest settings on
   Noisy-/Scream-dSprites has chance-level accuracy at every size (the paper's
-  efficiency artefact, paper.md §3(d)).
+  efficiency artefact, paper §5.5).
 - ``"method"``: every score is a function of the method only (+ ``noise``).
 - ``"method_x_value"``: every score is one function of (method, strength index),
   shared by all datasets and scores (+ ``noise``): configurations dominate.
@@ -39,7 +39,7 @@ from ..study.grid import model_num
 EFFECTS = ("plausible", "method", "method_x_value", "noise")
 _DEFAULT_NOISE = {"plausible": 1.0, "method": 0.0, "method_x_value": 0.0, "noise": 1.0}
 
-#: the paper's grid, which the synthetic tables mimic (study.md §0.1)
+#: the paper's grid, which the synthetic tables mimic (`config/unsupervised_study_v1/sweep.py`)
 PAPER_DATASETS = vocabulary.paper_datasets()
 PAPER_METHODS = vocabulary.paper_methods()
 
@@ -50,7 +50,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _grid(datasets: Sequence[str], methods: Sequence[str],
           values_per_method: int | Mapping[str, Sequence[float]], seeds: int | Sequence[int]) -> pd.DataFrame:
-    """One row per run with identity columns (model_num as in study.md §0.1)."""
+    """One row per run with identity columns (model_num as in `config/unsupervised_study_v1/sweep.py`)."""
     unknown = [d for d in datasets if d not in PAPER_DATASETS] + [m for m in methods if m not in PAPER_METHODS]
     if unknown:
         raise ValueError(f"unknown dataset/method name(s) {unknown}; known: {PAPER_DATASETS}, {PAPER_METHODS}")
@@ -98,7 +98,7 @@ def synthetic_results(
     population_seed: int | None = None,
 ) -> pd.DataFrame:
     """A results table (one row per run × representation) with every column of
-    the real table (study/columns.py; metric keys study.md §5).
+    the real table (study/columns.py; metric keys `config/unsupervised_study_v1/metric_configs/*.gin`).
 
     ``values_per_method``: an int k picks k evenly spread sweep values per method,
     or a mapping method → values (the paper's, ``vocabulary.METHODS``). Provenance
@@ -160,21 +160,21 @@ def synthetic_results(
 
 
 def _train_columns(runs: pd.DataFrame, k: np.ndarray, rng: np.random.Generator, steps: int) -> dict:
-    """Training results (study.md §2.4): reconstruction rises, KL falls with strength."""
+    """Training results (`methods/unsupervised/train.py`, `shared.gin`): reconstruction rises, KL falls with strength."""
     n = len(runs)
     recon = 40.0 + 8.0 * k + rng.normal(0, 2.0, n)
     kl = 30.0 - 3.0 * k + rng.normal(0, 1.0, n)
     regularizer = kl * (1.0 + 0.5 * k)
     return {
         "train.loss": recon + regularizer, "train.reconstruction_loss": recon, "train.kl_loss": kl,
-        "train.regularizer": regularizer, "train.elbo": -(recon + kl),  # study.md §1.1: elbo = -(recon + KL)
+        "train.regularizer": regularizer, "train.elbo": -(recon + kl),  # `methods/unsupervised/vae.py: BaseVAE`: elbo = -(recon + KL)
         "train.global_step": np.full(n, steps), "train.elapsed_time": rng.uniform(50, 70, n) * steps / 1e4,
     }
 
 
 def _tc_columns(runs: pd.DataFrame, k: np.ndarray, m_idx: np.ndarray, rng: np.random.Generator,
                 effect: str) -> dict[str, dict]:
-    """Gaussian TC and pairwise MI (nats) for both representations (paper.md §3(a))."""
+    """Gaussian TC and pairwise MI (nats) for both representations (paper §5.1, Figs 1, 8–10, 27, 28)."""
     n = len(runs)
     if effect == "noise":
         log_tc = {rep: rng.normal(0, 1, n) for rep in ("mean", "sampled")}
@@ -201,7 +201,7 @@ def _tc_columns(runs: pd.DataFrame, k: np.ndarray, m_idx: np.ndarray, rng: np.ra
 
 def _score_columns(quality: np.ndarray, runs: pd.DataFrame, rng: np.random.Generator,
                    effect: str, noise: float) -> dict:
-    """The six scores and their companion keys (study.md §5.1–5.6)."""
+    """The six scores and their companion keys (`evaluation/metrics/*.py`)."""
     n = len(runs)
 
     def score(offset: float, scale: float) -> np.ndarray:
@@ -219,7 +219,7 @@ def _score_columns(quality: np.ndarray, runs: pd.DataFrame, rng: np.random.Gener
         "beta_vae_sklearn.train_accuracy": np.clip(beta + rng.uniform(0, 0.02, n), 0, 1),
         "factor_vae_metric.eval_accuracy": factor,
         "factor_vae_metric.train_accuracy": np.clip(factor + rng.uniform(0, 0.02, n), 0, 1),
-        "factor_vae_metric.num_active_dims": np.full(n, 10),  # the reference's bug, study.md §5.2
+        "factor_vae_metric.num_active_dims": np.full(n, 10),  # the reference's bug, `evaluation/metrics/factor_vae.py: compute_factor_vae`
         SCORES["MIG"]: mig,
         SCORES["DCI"]: dci,
         "dci.completeness": np.clip(dci + rng.normal(0, 0.05, n), 0, 1),
@@ -234,7 +234,7 @@ def _score_columns(quality: np.ndarray, runs: pd.DataFrame, rng: np.random.Gener
 
 def _downstream_columns(runs: pd.DataFrame, quality: np.ndarray, rng: np.random.Generator, effect: str,
                         sizes: Sequence[int]) -> dict:
-    """Downstream accuracies per predictor and size (study.md §5.8) plus sample efficiency."""
+    """Downstream accuracies per predictor and size (`evaluation/metrics/downstream_task.py: compute_downstream_task`) plus sample efficiency."""
     n = len(runs)
     n_factors = runs["dataset"].map(lambda d: vocabulary.DATASETS[d].num_factors).to_numpy()
     chance = 1.0 / np.array([3.0, 6.0, 10.0, 20.0, 40.0, 40.0])[:max(n_factors.max(), 1)]
@@ -244,7 +244,7 @@ def _downstream_columns(runs: pd.DataFrame, quality: np.ndarray, rng: np.random.
     for predictor, prefix in DOWNSTREAM.items():
         bias = 0.3 if predictor == "GBT" else 0.0
         # accuracy = ceiling(quality) × learning curve; the curve's speed is independent of quality,
-        # so sample efficiency is unrelated to disentanglement (paper.md §3(d), C12)
+        # so sample efficiency is unrelated to disentanglement (paper §5.5, Figs 6, 20–23; C12)
         speed = np.exp(rng.uniform(np.log(30), np.log(3000), n))
         # the artefact: chance-level accuracy, the same at every size (efficiency = 1)
         chance_level = chance[None, :] + rng.uniform(0, 0.02, (n, len(chance)))

@@ -1,4 +1,4 @@
-"""Mean vs sampled representation (paper §5.1; paper.md §3(a), claims C2/C3).
+"""Mean vs sampled representation (paper §5.1, Figs 1, 8–10; claims C2/C3).
 
 The paper reports, per (dataset, method, strength), the median over seeds of
 the Gaussian total correlation (and of the mean pairwise MI) of the mean and of

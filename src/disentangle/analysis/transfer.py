@@ -1,4 +1,4 @@
-"""Transfer-based model selection, Table 1 (paper §5.4 / Table 6; paper.md §3(c), claim C9).
+"""Transfer-based model selection, Table 1 (paper §5.4 / Table 6; claim C9).
 
 The paper's procedure, per random draw:
 

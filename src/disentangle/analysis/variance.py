@@ -1,4 +1,4 @@
-"""Seeds vs hyperparameters vs objective (paper §5.3 / I.4; paper.md §3(c), claims C5/C6).
+"""Seeds vs hyperparameters vs objective (paper §5.3 / I.4, Table 5, Figs 3, 13, 14; claims C5/C6).
 
 C5: the paper regresses each score (per dataset) by OLS on categorical
 predictors: one-hot(method) (Table 5(a), 37 % on average) and

@@ -1,4 +1,4 @@
-"""Ground-truth datasets (study.md §3, datasets.md). Entry point: ``get_dataset``.
+"""Ground-truth datasets (`data/ground_truth/`; book/design.md, "Dataset files"). Entry point: ``get_dataset``.
 
 ``get_dataset(name, source="auto", root=None)``:
 

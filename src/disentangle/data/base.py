@@ -1,4 +1,4 @@
-"""The ground-truth dataset interface (study.md §3).
+"""The ground-truth dataset interface (`data/ground_truth/ground_truth_data.py: GroundTruthData`).
 
 A dataset exposes only its *latent* factors. ``sample_factors`` draws each
 factor uniformly; ``observations`` renders or looks up images (float32 in
@@ -29,7 +29,7 @@ def uniform(rng: Rng, low: float, high: float, size) -> np.ndarray:
 
 
 class GroundTruthDataset(ABC):
-    """Common interface of every dataset (study.md §3)."""
+    """Common interface of every dataset (`data/ground_truth/ground_truth_data.py: GroundTruthData`)."""
 
     #: registry name, e.g. ``"dsprites"``
     name: str = ""

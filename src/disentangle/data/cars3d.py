@@ -1,4 +1,4 @@
-"""Cars3D from the per-car MATLAB files of Reed et al. (study.md §3.6, datasets.md §1.5).
+"""Cars3D from the per-car MATLAB files of Reed et al. (`data/ground_truth/cars3d.py: Cars3D`; book/design.md, "Dataset files").
 
 Each ``cars/*.mat`` holds ``im`` of shape (128, 128, 3, 24, 4) = (H, W, RGB, azimuth,
 elevation). ``einsum("abcde->deabc")`` gives (azimuth, elevation, H, W, 3); each image is
@@ -29,7 +29,7 @@ from .formats import (
 )
 
 DOWNLOAD_NAME = "cars3d"
-#: download name -> the files it fetches (datasets.md §1.5; ``download``)
+#: download name -> the files it fetches (book/design.md, "Dataset files"; ``download``)
 FILES = {DOWNLOAD_NAME: (Resource(("http://www.scottreed.info/files/nips2015-analogy-data.tar.gz",
                                    "http://www-personal.umich.edu/~reedscot/files/nips2015-analogy-data.tar.gz"),
                                   "cars3d/cars", ("md5", "4e866a7919c1beedf53964e6f7a23686"), unpack="cars3d"),)}

@@ -1,4 +1,4 @@
-"""Download the real dataset files (datasets.md §1): ``python -m disentangle data download NAME``.
+"""Download the real dataset files (book/design.md, "Dataset files"): ``python -m disentangle data download NAME``.
 
 Every file is streamed to a temp file in its target folder, its checksum verified, then
 renamed (or unpacked) into place, so an interrupted or corrupt download never leaves a
@@ -65,7 +65,7 @@ class Resource:
 
 @functools.cache
 def files() -> dict[str, tuple[Resource, ...]]:
-    """Download name -> the files it fetches: the ``FILES`` of every dataset module (datasets.md §1).
+    """Download name -> the files it fetches: the ``FILES`` of every dataset module (book/design.md, "Dataset files").
 
     Each data module keeps its own files next to its loader; the modules are those of
     ``vocabulary.DATASETS`` (imported on first use; the table is built once)."""

@@ -1,15 +1,15 @@
-"""dSprites and its Color / Noisy / Scream variants (study.md §3.1–3.4, datasets.md §1.1–1.2, §2.1).
+"""dSprites and its Color / Noisy / Scream variants (`data/ground_truth/dsprites.py`; book/design.md, "Procedural datasets").
 
 Binary sprites come from one of three sources, all exposing ``binary(indices)``:
 
 * ``FileSprites``: the real ``dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz`` (only its
-  ``imgs`` array is read, memory-mapped, never unpickled — datasets.md §1.1 security note);
+  ``imgs`` array is read, memory-mapped, never unpickled — book/design.md, "Dataset files");
 * ``ProceduralSprites``: the calibrated renderer (``dsprites_render``), rendering on the fly
   and, once a process has rendered ``GRID_AFTER`` images or ``precompute()`` is called,
   switching to the full 737,280-image grid bit-packed in memory (512 B per image, 377 MB),
   saved once under ``<data root>/cache/`` and memory-mapped by later processes.
 
-The variants draw their colour / noise / crop from the ``rng`` of each call (datasets.md §1.2).
+The variants draw their colour / noise / crop from the ``rng`` of each call (`data/ground_truth/dsprites.py`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ FACTOR_NAMES = ("shape", "scale", "orientation", "posX", "posY")
 FACTOR_SIZES = (3, 6, 40, 32, 32)
 #: the real file, relative to the data root (as ``python -m disentangle data download dsprites`` saves it)
 REAL_FILE = Path("dsprites") / "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
-#: the painting as ``python -m disentangle data download scream_dsprites`` saves it (datasets.md §1.2)
+#: the painting as ``python -m disentangle data download scream_dsprites`` saves it (`data/ground_truth/dsprites.py`)
 SCREAM_FILE = Path("scream") / "scream.jpg"
 #: the reference's ``thumbnail((350, 274, 3))`` bound (width, height)
 SCREAM_BOUND = (350, 274)
@@ -42,7 +42,7 @@ NUM_IMAGES = int(np.prod(FACTOR_SIZES))
 GRID_AFTER = 100_000
 
 GRID = GridIndex(FACTOR_SIZES)
-#: download name -> the files it fetches (datasets.md §1.1-1.2; ``download``). Wikimedia publishes
+#: download name -> the files it fetches (book/design.md, "Dataset files"; ``download``). Wikimedia publishes
 #: no checksum for the Scream; it is verified against the reference image's SHA-256 (the copy the
 #: package ships), so a re-uploaded painting is refused, not used.
 FILES = {
@@ -63,7 +63,7 @@ def expected_files(root: Path, name: str = "dsprites") -> list[Path]:
 
 # --------------------------------------------------------------------------- binary sources
 class FileSprites:
-    """The real images, memory-mapped (values 0/1, datasets.md §1.1)."""
+    """The real images, memory-mapped (values 0/1, book/design.md, "Dataset files")."""
 
     source = "file"
 
@@ -202,7 +202,7 @@ def procedural_sprites(cache_dir: Path | None) -> ProceduralSprites:
 
 # --------------------------------------------------------------------------- datasets
 class DSprites(GroundTruthDataset):
-    """dSprites with 5 latent factors (study.md §3.1): 64×64×1 float32 in {0, 1}."""
+    """dSprites with 5 latent factors (`data/ground_truth/dsprites.py: DSprites`): 64×64×1 float32 in {0, 1}."""
 
     name = "dsprites"
     #: the download names of the files it needs (``FILES``), the first one the command to fetch them all
@@ -238,7 +238,7 @@ class DSprites(GroundTruthDataset):
 
 
 class ColorDSprites(DSprites):
-    """Sprite times a per-image colour ``U(0.5, 1)^3``; black background (study.md §3.2)."""
+    """Sprite times a per-image colour ``U(0.5, 1)^3``; black background (`data/ground_truth/dsprites.py: ColorDSprites`)."""
 
     name = "color_dsprites"
     observation_shape = (64, 64, 3)
@@ -250,7 +250,7 @@ class ColorDSprites(DSprites):
 
 
 class NoisyDSprites(DSprites):
-    """``min(sprite + U(0,1) noise, 1)`` per pixel and channel (study.md §3.3)."""
+    """``min(sprite + U(0,1) noise, 1)`` per pixel and channel (`data/ground_truth/dsprites.py: NoisyDSprites`)."""
 
     name = "noisy_dsprites"
     observation_shape = (64, 64, 3)
@@ -269,7 +269,7 @@ class NoisyDSprites(DSprites):
 
 def thumbnail_2018(image: Image.Image, bound: tuple[int, int] = SCREAM_BOUND) -> Image.Image:
     """``image.thumbnail(bound)`` as the Pillow of the study's time (5.x, 2018) computed it
-    (study.md §3.4, §8.15): the size that fits ``bound`` with the aspect ratio kept by
+    (`data/ground_truth/dsprites.py: ScreamDSprites`): the size that fits ``bound`` with the aspect ratio kept by
     *truncation*; the JPEG decoder's draft mode asked for exactly that size (DCT scaling by
     1/2, 1/4 or 1/8 while the decoded image still covers it); then one BICUBIC resize.
 
@@ -318,7 +318,7 @@ def load_scream(path: Path) -> tuple[np.ndarray, str]:
 
 
 class ScreamDSprites(DSprites):
-    """Sprite inverts a random 64×64 crop of The Scream averaged with a random colour (study.md §3.4)."""
+    """Sprite inverts a random 64×64 crop of The Scream averaged with a random colour (`data/ground_truth/dsprites.py: ScreamDSprites`)."""
 
     name = "scream_dsprites"
     files = ("dsprites", "scream")

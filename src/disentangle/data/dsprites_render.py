@@ -1,4 +1,4 @@
-"""Procedural dSprites renderer calibrated to the real images (datasets.md §2.1).
+"""Procedural dSprites renderer calibrated to the real images (book/design.md, "Procedural datasets").
 
 The original images were drawn with LÖVE (OpenGL). This module reproduces that pipeline:
 
@@ -34,7 +34,7 @@ from importlib import resources
 
 import numpy as np
 
-#: factor values of the real file (datasets.md §1.1)
+#: factor values of the real file (the dSprites README, `deepmind/dsprites-dataset`)
 SCALES = np.linspace(0.5, 1.0, 6)
 ORIENTATIONS = np.linspace(0.0, 2.0 * np.pi, 40)
 POSITIONS = np.linspace(0.0, 1.0, 32)

@@ -1,8 +1,8 @@
-"""Shared readers/writers for the on-disk dataset formats (datasets.md §1).
+"""Shared readers/writers for the on-disk dataset formats (book/design.md, "Dataset files").
 
-* NYU "binary matrix" files used by SmallNORB (datasets.md §1.4), plain or ``.gz``.
-* Memory-mapping one array of an uncompressed ``.npz`` (MPI3D, datasets.md §1.6).
-* ``StateSpaceAtomIndex``: factor vector -> image row lookup (study.md §3).
+* NYU "binary matrix" files used by SmallNORB (book/design.md, "Dataset files"), plain or ``.gz``.
+* Memory-mapping one array of an uncompressed ``.npz`` (MPI3D, book/design.md, "Dataset files").
+* ``StateSpaceAtomIndex``: factor vector -> image row lookup (`data/ground_truth/util.py: StateSpaceAtomIndex`).
 * What the file loaders share: ``StoredImageGrid`` (uint8 images on a row-major factor
   grid), the missing-file error, Lanczos resizing and a uint8 image cache.
 """
@@ -25,7 +25,7 @@ from ..io import atomic_path
 from .base import GridIndex, GroundTruthDataset, Rng
 
 # --------------------------------------------------------------------------------------------
-# NYU binary matrix (datasets.md §1.4)
+# NYU binary matrix (book/design.md, "Dataset files")
 
 NORB_MAGIC_TO_DTYPE: dict[int, np.dtype] = {
     0x1E3D4C55: np.dtype(np.uint8),
@@ -112,7 +112,7 @@ def write_norb_matrix(path: str | Path, array: np.ndarray) -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# npz members (datasets.md §1.6)
+# npz members (book/design.md, "Dataset files")
 
 
 def _checked_header(stream, path: Path, key: str) -> tuple[tuple[int, ...], np.dtype]:
@@ -195,11 +195,11 @@ def npz_array(path: str | Path, key: str) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------------------------
-# factor table -> row lookup (study.md §3)
+# factor table -> row lookup (`data/ground_truth/util.py: StateSpaceAtomIndex`)
 
 
 class StateSpaceAtomIndex:
-    """Lookup from a full factor vector to the row of the image showing it (study.md §3).
+    """Lookup from a full factor vector to the row of the image showing it (`data/ground_truth/util.py: StateSpaceAtomIndex`).
 
     ``features`` is the per-image factor table (one row per image). Every cell of the
     grid ``factor_sizes`` must be covered exactly once, otherwise ``ValueError``.
@@ -288,7 +288,7 @@ def save_u8_cache(cache: Path, fingerprint: str, **arrays: np.ndarray) -> None:
 
 
 class StoredImageGrid(GroundTruthDataset):
-    """A full factor grid of stored uint8 images in row-major order (study.md §3).
+    """A full factor grid of stored uint8 images in row-major order (`data/ground_truth/util.py`).
 
     ``images`` is any (N, H, W, C) uint8 array-like indexable by a sorted int array
     (ndarray, memmap, h5py dataset); only the requested rows are converted to float32.

@@ -1,4 +1,4 @@
-"""MPI3D toy / realistic / real from ``mpi3d_<variant>.npz`` (study.md §3.8, datasets.md §1.6).
+"""MPI3D toy / realistic / real from ``mpi3d_<variant>.npz`` (`data/ground_truth/mpi3d.py: MPI3D`; book/design.md, "Dataset files").
 
 The npz key ``images`` holds (N, 64, 64, 3) uint8 in row-major factor order; it is
 memory-mapped (12.7 GB for the current release), never converted as a whole.
@@ -19,12 +19,12 @@ from .formats import DatasetFormatError, StoredImageGrid, missing_files_error, n
 from .download import Resource
 
 VARIANTS = ("toy", "realistic", "real")
-_MPI3D_MD5 = {  # datasets.md §1.6 (Final_Dataset release)
+_MPI3D_MD5 = {  # the MD5s of the Final_Dataset release (book/design.md, "Dataset files")
     "toy": "55889cb7c7dfc655d6e0277beee88868",
     "realistic": "59a6225b88b635365f70c91b3e52f70f",
     "real": "0f33f609918fb5c97996692f91129802",
 }
-#: download name -> the files it fetches (datasets.md §1.6; ``download``)
+#: download name -> the files it fetches (book/design.md, "Dataset files"; ``download``)
 FILES = {f"mpi3d_{variant}": (Resource(
     (f"https://storage.googleapis.com/disentanglement_dataset/Final_Dataset/mpi3d_{variant}.npz",
      f"https://huggingface.co/datasets/waleedgondal/mpi3d/resolve/main/mpi3d_{variant}.npz"),

@@ -1,4 +1,4 @@
-"""Shapes3D (study.md §3.7, datasets.md §1.3, §2.2): the real ``3dshapes.h5`` and an
+"""Shapes3D (`data/ground_truth/shapes3d.py: Shapes3D`; book/design.md, "Dataset files", "Procedural datasets"): the real ``3dshapes.h5`` and an
 offline procedural stand-in with the same six factors.
 
 Factors (row-major, orientation fastest): floor_hue 10, wall_hue 10, object_hue 10,
@@ -24,13 +24,13 @@ DOWNLOAD_NAME = "shapes3d"
 FILE_NAME = "3dshapes.h5"
 FACTOR_NAMES = ("floor_hue", "wall_hue", "object_hue", "scale", "shape", "orientation")
 FACTOR_SIZES = (10, 10, 10, 8, 4, 15)
-#: factor values (datasets.md §1.3)
+#: factor values (the 3d-shapes README, `deepmind/3d-shapes`)
 HUES = np.linspace(0.0, 0.9, 10)
 SCALES = np.linspace(0.75, 1.25, 8)
 SHAPES = ("cube", "cylinder", "sphere", "capsule")
 ORIENTATIONS_DEG = np.linspace(-30.0, 30.0, 15)
 _READ_CHUNK = 20_000
-#: download name -> the files it fetches (datasets.md §1.3; ``download``)
+#: download name -> the files it fetches (book/design.md, "Dataset files"; ``download``)
 FILES = {DOWNLOAD_NAME: (Resource(("https://storage.googleapis.com/3d-shapes/3dshapes.h5",), f"shapes3d/{FILE_NAME}",
                                   ("sha256", "0a0f6ed98baff276a50f3a081a7434d788da63cb135a98189b2a5b5769be1785")),)}
 
@@ -100,7 +100,7 @@ def load(root: Path, *, in_memory: bool = True, allow_reduced: bool = False) -> 
 
 
 # --------------------------------------------------------------------------------------------
-# the procedural stand-in (datasets.md §2.2)
+# the procedural stand-in (book/design.md, "Procedural datasets")
 #
 # A pinhole camera orbits the object (camera azimuth = orientation) at the height of the
 # walls' top edge, so that edge lies on the horizon: a constant sky band above it. Two
@@ -264,7 +264,7 @@ def _background(orient_idx: int):
 
 
 def render_layers(shape_idx: int, scale_idx: int, orient_idx: int) -> np.ndarray:
-    """(64, 64, 5) colour-independent layers of one geometry (datasets.md §2.2)."""
+    """(64, 64, 5) colour-independent layers of one geometry (book/design.md, "Procedural datasets")."""
     shape, scale = SHAPES[shape_idx], float(SCALES[scale_idx])
     centre, dirs, kind, points, value = _background(orient_idx)
     size = 64 * _SUPERSAMPLE
@@ -306,7 +306,7 @@ def render_layers(shape_idx: int, scale_idx: int, orient_idx: int) -> np.ndarray
 
 
 class ProceduralShapes3D(GroundTruthDataset):
-    """Rendered stand-in for Shapes3D: same factors, sizes and row-major order (datasets.md §2.2).
+    """Rendered stand-in for Shapes3D: same factors, sizes and row-major order (book/design.md, "Procedural datasets").
 
     Deterministic (the ``rng`` is unused). The layers of each of the 480 geometries
     (scale, shape, orientation) are rendered on first use and cached; an image is then

@@ -1,4 +1,4 @@
-"""SmallNORB from the six NYU binary-matrix files (study.md §3.5, datasets.md §1.4).
+"""SmallNORB from the six NYU binary-matrix files (`data/ground_truth/norb.py: SmallNORB`; book/design.md, "Dataset files").
 
 Train and test chunks are joined (train first), only the left camera ``dat[:, 0]`` is
 kept, resized 96→64 with PIL Lanczos; the resized uint8 images are cached once in the
@@ -34,14 +34,14 @@ SPLIT_PREFIXES = (
 )
 PARTS = ("dat", "cat", "info")
 FILE_NAMES = tuple(f"{prefix}-{part}.mat" for prefix in SPLIT_PREFIXES for part in PARTS)
-#: columns of the factor table and their sizes (study.md §3.5)
+#: columns of the factor table and their sizes (`data/ground_truth/norb.py: SmallNORB`)
 TABLE_NAMES = ("category", "instance", "elevation", "azimuth", "lighting")
 TABLE_SIZES = (5, 10, 9, 18, 6)
 LATENT_COLUMNS = (0, 2, 3, 4)
 CACHE_NAME = "smallnorb_left_64x64.npz"
 IMAGE_SIZE = 96
 _NORB = "https://cs.nyu.edu/~ylclab/data/norb-v1.0-small/"
-_NORB_SHA256 = {  # datasets.md §1.4 (of the .gz files)
+_NORB_SHA256 = {  # TensorFlow Datasets' SHA-256 of the .gz files (book/design.md, "Dataset files")
     "smallnorb-5x46789x9x18x6x2x96x96-training-dat.mat": "5ffd6272a07d32695ee1082a26a41a93a37aab8c28da047f8c34ed348d214873",
     "smallnorb-5x46789x9x18x6x2x96x96-training-cat.mat": "2784e542c1922060691090952b6cd6278879a216c90f81476f0f00256d42cdaa",
     "smallnorb-5x46789x9x18x6x2x96x96-training-info.mat": "de7eb932ebe7a4ee16217fead60660d0eb3d23632c2f4d1c51f88c501c17bf32",
@@ -49,7 +49,7 @@ _NORB_SHA256 = {  # datasets.md §1.4 (of the .gz files)
     "smallnorb-5x01235x9x18x6x2x96x96-testing-cat.mat": "ecaf6d5bb8c3bc5eab9cf0258f6d2198dd474e016e374836fc097f2e5ff509ff",
     "smallnorb-5x01235x9x18x6x2x96x96-testing-info.mat": "16adf314226327ee006d1a44db8cfef52773c06c829951d5653a9f6f310248a2",
 }
-#: download name -> the files it fetches (datasets.md §1.4; ``download``)
+#: download name -> the files it fetches (book/design.md, "Dataset files"; ``download``)
 FILES = {DOWNLOAD_NAME: tuple(Resource((f"{_NORB}{name}.gz",), f"smallnorb/{name}", ("sha256", sha), unpack="gunzip")
                               for name, sha in _NORB_SHA256.items())}
 
@@ -69,7 +69,7 @@ def _present(path: Path) -> Path | None:
 
 
 class SmallNORB(GroundTruthDataset):
-    """Four latent factors; the instance column is resampled per observation (study.md §3)."""
+    """Four latent factors; the instance column is resampled per observation (`data/ground_truth/util.py: SplitDiscreteStateSpace`)."""
 
     name = "smallnorb"
     observation_shape = (64, 64, 1)

@@ -1,4 +1,4 @@
-"""Tiny datasets for tests (study.md §3.9): the reference's test doubles."""
+"""Tiny datasets for tests (`data/ground_truth/dummy_data.py`): the reference's test doubles."""
 
 from __future__ import annotations
 

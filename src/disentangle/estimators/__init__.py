@@ -1,4 +1,4 @@
-"""The classifiers the metrics fit (study.md §5, §8.12), below ``metrics`` and
+"""The classifiers the metrics fit (book/design.md, "Classifier semantics"), below ``metrics`` and
 independent of it: numba re-implementations of scikit-learn's estimators
 (:mod:`.logistic`: ``LogisticRegression``/``LogisticRegressionCV``; :mod:`.gbt`:
 ``GradientBoostingClassifier``) and the pinned factories that build every

@@ -1,4 +1,4 @@
-"""The pinned estimators the metrics fit (study.md §5, §8.12): one factory per
+"""The pinned estimators the metrics fit (book/design.md, "Classifier semantics"): one factory per
 classifier, with the reference's scikit-learn defaults written out, and the two
 classifier semantics of the logistic regressions (``"paper"``, ``"modern"``).
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 
-# The reference calls sklearn with defaults (study.md §5, §8.12); these are those
+# The reference calls sklearn with defaults (book/design.md, "Classifier semantics"); these are those
 # defaults as scikit-learn 1.9 resolves them, written out so a library upgrade
 # cannot change them silently. The GBT gets an explicit random_state: the
 # reference passes none, which only affects tie-breaking between equally good
@@ -49,7 +49,7 @@ def hist_gradient_boosting_classifier(random_state: int = 0) -> Any:
                                           random_state=random_state)
 
 
-#: classifier semantics of the logistic regressions (study.md §5.1, §5.6, §5.8, §8.12):
+#: classifier semantics of the logistic regressions (book/design.md, "Classifier semantics"):
 #: ``"paper"`` = scikit-learn 0.20's defaults, as the study ran them (liblinear one-vs-rest
 #: ``LogisticRegression()``; one-vs-rest ``LogisticRegressionCV`` with a C per class);
 #: ``"modern"`` = scikit-learn >= 0.22's defaults (lbfgs, one multinomial fit).
@@ -78,17 +78,15 @@ def logistic_regression(classifiers: str = "paper") -> Any:
     return LogisticRegression(C=1.0, max_iter=100, tol=1e-4)
 
 
-def sklearn_logistic_regression(random_state: Any = None, classifiers: str = "paper") -> Any:
+def sklearn_logistic_regression(classifiers: str = "paper") -> Any:
     """scikit-learn's own ``LogisticRegression()`` with the settings of
-    :func:`logistic_regression` (``random_state`` is unused by both solvers)."""
+    :func:`logistic_regression` (no ``random_state``: neither solver uses one)."""
     from sklearn.linear_model import LogisticRegression
     if check_classifiers(classifiers) == "paper":
         from sklearn.multiclass import OneVsRestClassifier
         return OneVsRestClassifier(LogisticRegression(C=1.0, l1_ratio=0.0, solver="liblinear", max_iter=100,
-                                                      tol=1e-4, intercept_scaling=1.0,
-                                                      random_state=random_state))
-    return LogisticRegression(C=1.0, l1_ratio=0.0, solver="lbfgs", max_iter=100, tol=1e-4,
-                              random_state=random_state)
+                                                      tol=1e-4, intercept_scaling=1.0))
+    return LogisticRegression(C=1.0, l1_ratio=0.0, solver="lbfgs", max_iter=100, tol=1e-4)
 
 
 def logistic_regression_cv(classifiers: str = "paper") -> Any:

@@ -1,5 +1,5 @@
 """A fast re-implementation of sklearn's ``GradientBoostingClassifier()`` in numba
-(study.md §5.4 DCI and §5.8 downstream "boosted trees").
+(`evaluation/metrics/dci.py` and `downstream_task.py` "boosted trees").
 
 Same estimator as scikit-learn 1.9 with the study's defaults (log loss, 100
 stages, learning rate 0.1, depth-3 regression trees on the negative gradient,

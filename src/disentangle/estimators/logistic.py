@@ -1,5 +1,5 @@
 """A fast re-implementation of sklearn 1.9's ``LogisticRegressionCV`` in numba, for
-the settings of the downstream-task metric (study.md §5.8)::
+the settings of the downstream-task metric (`evaluation/metrics/downstream_task.py: compute_downstream_task`)::
 
     LogisticRegressionCV(Cs=10, cv=KFold(n_splits=5), l1_ratios=(0.0,), scoring="accuracy",
                          solver="lbfgs", max_iter=100, tol=1e-4, use_legacy_attributes=False)
@@ -35,7 +35,7 @@ What sklearn 1.9 does, step by step, and what is reproduced here:
 Folds can be fitted in threads (``n_threads``); every fold is an independent
 numba call, so the result does not depend on the thread count.
 
-The paper's semantics (``classifiers="paper"``, study.md §5.8) are scikit-learn 0.20's:
+The paper's semantics (``classifiers="paper"``, book/design.md, "Classifier semantics") are scikit-learn 0.20's:
 :class:`OneVsRestLogisticRegressionCV` fits one binary problem per class with its own
 C, and stops lbfgs as 0.20 did (``stopping="sklearn-0.20"``: the tests above applied to
 the summed loss, ftol 1e7 eps, 20 line-search steps).
@@ -263,7 +263,7 @@ def _log1pexp(x):
 
 
 @njit(cache=True, nogil=True)
-def _binomial_loss_grad(w, X, y, n_classes, l2, grad, buf):
+def _binomial_loss_grad(w, X, y, l2, grad):
     """Objective and gradient of the L2-penalised mean half binomial loss
     (w = [coef, intercept], y in {0, 1})."""
     n, D = X.shape
@@ -298,7 +298,7 @@ _BLOCK = 256
 @njit(cache=True, nogil=True)
 def _loss_grad(w, X, XT, y, n_classes, binary, l2, grad, buf, Z):
     if binary:
-        return _binomial_loss_grad(w, X, y, n_classes, l2, grad, buf)
+        return _binomial_loss_grad(w, X, y, l2, grad)
     if n_classes < _BLOCKED_MAX_CLASSES:
         return _multinomial_loss_grad_blocked(w, XT, y, n_classes, l2, grad, Z)
     return _multinomial_loss_grad(w, X, y, n_classes, l2, grad, buf)
@@ -424,9 +424,10 @@ def _dcsrch_start(st, f, g, stp, ftol, stpmin, stpmax):
 
 
 @njit(cache=True, nogil=True)
-def _dcsrch_iter(st, f, g, stp, ftol, gtol, xtol, stpmin, stpmax):
+def _dcsrch_iter(st, f, g, stp, gtol, xtol, stpmin, stpmax):
     """One MINPACK-2 ``dcsrch`` call after an evaluation at ``stp``; returns
-    (task, next stp)."""
+    (task, next stp). The sufficient-decrease test uses ``ftol * g0`` as
+    :func:`_dcsrch_start` stored it (``st[10]``)."""
     finit, ginit, gtest = st[8], st[9], st[10]
     ftest = finit + stp * gtest
     if st[7] == 1.0 and f <= ftest and g >= 0.0:
@@ -573,7 +574,7 @@ def _lbfgs(w, X, y, n_classes, binary, l2, max_iter, gtol, ftol, maxls, m, fscal
                 gd = 0.0
                 for j in range(P):
                     gd += g[j] * d[j]
-                task, stp_new = _dcsrch_iter(st, f, gd, stp, 1e-3, 0.9, 0.1, 0.0, stpmx)
+                task, stp_new = _dcsrch_iter(st, f, gd, stp, 0.9, 0.1, 0.0, stpmx)
                 if task == _CONV or task == _WARN:
                     break
                 stp = stp_new
@@ -855,7 +856,7 @@ class LogisticRegressionCV(_LinearClassifier):
 class OneVsRestLogisticRegressionCV(_LinearClassifier):
     """One-vs-rest :class:`LogisticRegressionCV`, one C per class: what scikit-learn 0.20's
     ``LogisticRegressionCV(Cs, cv=KFold(n_folds))`` (``multi_class="ovr"`` by default) fitted
-    for the study (study.md §5.8), and today's ``OneVsRestClassifier(LogisticRegressionCV(...))``.
+    for the study (`evaluation/metrics/downstream_task.py: compute_downstream_task`), and today's ``OneVsRestClassifier(LogisticRegressionCV(...))``.
 
     For 2 classes a single binary problem (positive = ``classes_[1]``); otherwise one binary
     problem ``y == classes_[k]`` per class, each with its own folds' path, C chosen by that

@@ -1,4 +1,4 @@
-"""The paper's metrics (study.md §5), faithful to the reference implementation.
+"""The paper's metrics (`config/unsupervised_study_v1/metric_configs/*.gin`), faithful to the reference implementation.
 
 Array-level scores take ``codes`` (N, D) float and ``factors`` (N, K) int, one
 row per sample (numpy arrays or torch tensors); sampling-level scores take a

@@ -1,4 +1,4 @@
-"""BetaVAE score (study.md §5.1, config ``beta_vae_sklearn``).
+"""BetaVAE score (`evaluation/metrics/beta_vae.py: compute_beta_vae_sklearn`, config ``beta_vae_sklearn``).
 
 One point: draw k, sample two factor batches of 64, copy factor k of the first
 into the second (pairwise), encode both; feature = mean_b |r(x1) - r(x2)|,

@@ -1,11 +1,11 @@
-"""DCI disentanglement, completeness and informativeness (study.md §5.4, config ``dci``).
+"""DCI disentanglement, completeness and informativeness (`evaluation/metrics/dci.py: compute_dci`, config ``dci``).
 
 For each factor a ``GradientBoostingClassifier()`` (sklearn's algorithm, grown by the
 numba re-implementation in ``gbt.py``; ``classifier="sklearn_gbt"`` runs sklearn's own) is fit on the raw codes;
 its impurity importances form column j of the (codes x factors) importance
 matrix R. Disentanglement = sum_i rho_i (1 - H_K(R_i.)), completeness =
 sum_j rho_j (1 - H_D(R_.j)), informativeness = mean train/test accuracy
-(accuracies, not errors — §8.9). The per-factor fits are independent and run
+(accuracies, not errors — `evaluation/metrics/dci.py: compute_dci`). The per-factor fits are independent and run
 in parallel (``n_jobs``), which does not change any value.
 """
 

@@ -1,4 +1,4 @@
-"""Downstream classification from the representation (study.md §5.8, configs
+"""Downstream classification from the representation (`evaluation/metrics/downstream_task.py: compute_downstream_task`, configs
 ``downstream_task_logistic_regression`` and ``downstream_task_boosted_trees``).
 
 For each train size n (10, 100, 1,000, 10,000): sample n train points and a

@@ -1,4 +1,4 @@
-"""Run the study's metric configs on one representation (study.md §5, §7).
+"""Run the study's metric configs on one representation (`evaluation/metrics/*.py`, `bin/dlib_reproduce`).
 
 ``evaluate`` samples what each metric needs from its own ``RandomState(seed)``
 and returns one flat dict keyed ``"<metric config>.<reference key>"`` (the
@@ -7,7 +7,7 @@ Each config's settings come from the vocabulary; :data:`_RUNNERS` attaches the
 code to each name (the one registry of metric configs; ``tests/test_vocabulary.py``
 checks it against the vocabulary).
 
-Seeds (study.md §7.2): the reference draws every postprocess and evaluation
+Seeds (`bin/dlib_reproduce: main`): the reference draws every postprocess and evaluation
 seed from one master ``RandomState(0)`` with ``randint(2**32)``, in pipeline
 order: postprocess mean, sampled, then the 9 metric configs (sorted) for the
 mean representation, then for the sampled one. Every model therefore gets the
@@ -15,13 +15,14 @@ same evaluation samples. The study's seeds (master seed 0) are written out per
 config in ``vocabulary``, so a config added there shifts no other's; another
 master seed draws in that order over the vocabulary's configs (sorted).
 
-Classifier semantics (``classifiers``, study.md §5.1, §5.8): ``"paper"`` (default)
+Classifier semantics (``classifiers``, book/design.md, "Classifier semantics"): ``"paper"`` (default)
 fits the logistic regressions of the BetaVAE score, explicitness and the downstream
 task as scikit-learn 0.20 did for the study (liblinear one-vs-rest; one-vs-rest
 ``LogisticRegressionCV`` with a C per class); ``"modern"`` as scikit-learn >= 0.22 does
 (lbfgs, multinomial). ``benchmarks/classifier_semantics.py`` compares the two.
 
-Settings: ``"paper"`` is study.md §5 exactly. ``"fast"`` cross-validates the
+Settings (book/design.md, "Metric settings"): ``"paper"`` is
+`config/unsupervised_study_v1/metric_configs/*.gin` exactly. ``"fast"`` cross-validates the
 downstream logistic regression over 5 Cs x 3 folds instead of 10 x 5 and uses
 fewer BetaVAE/FactorVAE points; ``benchmarks/metrics_time.py`` measures its
 deviation from ``"paper"``. Both use the same (numba) gradient-boosted trees:
@@ -77,7 +78,7 @@ _PARALLEL = {"dci", "downstream_task_boosted_trees", "downstream_task_logistic_r
 
 
 def evaluation_seeds(master_seed: int = 0, representation: str = "mean") -> dict[str, int]:
-    """Per-metric evaluation seeds drawn as the reference pipeline does (§7.2) from
+    """Per-metric evaluation seeds drawn as the reference pipeline does (`bin/dlib_reproduce: main`) from
     ``RandomState(master_seed)``; master seed 0 gives the vocabulary's pinned seeds."""
     if representation not in REPRESENTATIONS:
         raise ValueError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")

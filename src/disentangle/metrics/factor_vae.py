@@ -1,4 +1,4 @@
-"""FactorVAE score (study.md §5.2, config ``factor_vae_metric``).
+"""FactorVAE score (`evaluation/metrics/factor_vae.py: compute_factor_vae`, config ``factor_vae_metric``).
 
 1. Global variances (ddof=1) of 10,000 encoded samples; active dims have
    std >= 0.05 (the study's ``prune_dims.threshold``; code default 0).
@@ -8,7 +8,7 @@
    (train) and on 5,000 fresh votes (eval).
 
 ``num_active_dims`` is the true number of active dims. The reference reports
-``len(mask)`` — always the code dimension — which is a bug (study.md §8.8).
+``len(mask)`` — always the code dimension — which is a bug (`evaluation/metrics/factor_vae.py: compute_factor_vae`).
 No active dim gives accuracies 0. With threshold 0 a zero-variance code stays
 active and 0/0 = NaN; ``np.argmin`` then returns the first NaN, as the
 reference does. Several votes are encoded per ``represent`` call, keeping the

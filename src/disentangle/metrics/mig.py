@@ -1,4 +1,4 @@
-"""Mutual Information Gap (study.md §5.3, config ``mig``).
+"""Mutual Information Gap (`evaluation/metrics/mig.py: compute_mig`, config ``mig``).
 
 MIG = mean over factors k of (m_(1) - m_(2)) / H(v_k), with m the discrete MI
 between 20-bin histogram-discretised codes and the integer factors (nats).

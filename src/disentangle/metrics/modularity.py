@@ -1,4 +1,4 @@
-"""Modularity and explicitness (study.md §5.6, config ``modularity_explicitness``).
+"""Modularity and explicitness (`evaluation/metrics/modularity_explicitness.py: compute_modularity_explicitness`, config ``modularity_explicitness``).
 
 Modularity: from the MI matrix m (codes x factors) of 20-bin discretised train
 codes, per code 1 - (sum_j m_ij^2 - t) / (t (K - 1)) with t = max_j m_ij^2, 0

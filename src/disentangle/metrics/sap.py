@@ -1,4 +1,4 @@
-"""Separated Attribute Predictability (study.md §5.5, config ``sap_score``).
+"""Separated Attribute Predictability (`evaluation/metrics/sap_score.py: compute_sap`, config ``sap_score``).
 
 Score matrix S (codes x factors): discrete factors (the study's setting) — the
 test accuracy of ``LinearSVC(C=0.01, class_weight="balanced")`` fit on the

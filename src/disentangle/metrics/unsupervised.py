@@ -1,4 +1,4 @@
-"""Unsupervised scores of a representation (study.md §5.7, config ``unsupervised``).
+"""Unsupervised scores of a representation (`evaluation/metrics/unsupervised_metrics.py: unsupervised_metrics`, config ``unsupervised``).
 
 From the unbiased code covariance (ddof=1): Gaussian total correlation
 KL(N(0, C) || N(0, diag C)), squared 2-Wasserstein distance between the same

@@ -1,4 +1,4 @@
-"""Shared helpers of the metrics (study.md §5, "Shared helpers").
+"""Shared helpers of the metrics (`evaluation/metrics/utils.py`).
 
 Conventions: ``codes`` are float arrays of shape (N, D) and ``factors`` integer
 arrays of shape (N, K), one row per sample. (The reference's helpers use the
@@ -73,7 +73,7 @@ def as_random_state(seed: Seed) -> np.random.RandomState | np.random.Generator:
 def histogram_discretize(codes: Array, num_bins: int = 20) -> Array:
     """Per code (column): ``np.histogram(col, num_bins)`` equal-width edges over
     the column's own [min, max], then ``np.digitize(col, edges[:-1])`` → bin ids
-    1..num_bins (the max falls in bin num_bins). study.md §5, §8.10.
+    1..num_bins (the max falls in bin num_bins). `evaluation/metrics/utils.py: _histogram_discretize`.
 
     Torch tensors are discretised on their device (``bucketize`` with the very
     edges numpy would compute), giving identical ids.
@@ -131,7 +131,7 @@ def discrete_mutual_info(a: Array, b: Array) -> np.ndarray:
 
     Exactly ``sklearn.metrics.mutual_info_score(b[:, j], a[:, i])`` (same
     formula, same eps-zeroing and clipping), computed for all pairs at once from
-    one contingency product. Shape (Da, Db). study.md §5.
+    one contingency product. Shape (Da, Db). `evaluation/metrics/utils.py: discrete_mutual_info`.
     """
     a, b = check_codes(a, "a"), check_codes(b, "b")
     if a.shape[0] != b.shape[0]:
@@ -253,7 +253,7 @@ class ConstantClassifier:
 
 def fit_classifier(make: Callable[[], Any], x: np.ndarray, y: np.ndarray):
     """Fit ``make()`` on (x, y); a single-class y gives a ``ConstantClassifier``
-    (study.md §5.8 NOTE). Convergence warnings are silenced (as in the paper's runs,
+    (`evaluation/metrics/downstream_task.py`: n = 10 may miss classes). Convergence warnings are silenced (as in the paper's runs,
     the iteration caps are part of the pinned estimator)."""
     if len(np.unique(y)) < 2:
         return ConstantClassifier(y)

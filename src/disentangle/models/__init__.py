@@ -1,4 +1,4 @@
-"""The six methods of the study (study.md §1) and their registry.
+"""The six methods of the study (`methods/unsupervised/vae.py`) and their registry.
 
 ``MODEL_CLASSES`` maps the paper's method names to model classes; each class holds a
 stack of K independent models (K = 1 via :func:`build_model`). The names come

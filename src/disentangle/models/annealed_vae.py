@@ -1,4 +1,4 @@
-"""AnnealedVAE (study.md §1.3; Burgess et al., Eq. 8): ``gamma * |KL - C(step)|``."""
+"""AnnealedVAE (`methods/unsupervised/vae.py: AnnealedVAE`; Burgess et al., Eq. 8): ``gamma * |KL - C(step)|``."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class AnnealedVAEConfig:
 
 def annealed_capacity(step: int, c_max: Tensor | float, iteration_threshold: Tensor | float) -> Tensor:
     """``C(step) = min(c_max, c_max * step / iteration_threshold)``: a linear ramp
-    from 0 nats at global step 0 to ``c_max``, constant afterwards (study.md §1.3)."""
+    from 0 nats at global step 0 to ``c_max``, constant afterwards (`methods/unsupervised/vae.py: anneal`)."""
     c_max = torch.as_tensor(c_max, dtype=torch.float32)
     return torch.minimum(c_max, c_max * step / iteration_threshold)
 

@@ -1,5 +1,5 @@
 """The reference convolutional encoder/decoder and FactorVAE discriminator
-(study.md §2.1–2.3, §1.4), written once for a *stack* of K independent models.
+(`methods/shared/architectures.py`), written once for a *stack* of K independent models.
 
 Every parameter carries a leading model axis of length K. Convolutions fold
 the K models into the channel axis and run as one grouped convolution
@@ -26,7 +26,7 @@ spares oneDNN its layout conversions; micro-batches keep a pass's buffers small
 (``training.engine.default_conv_micro_batch`` says when that pays).
 
 Initialisation follows TF1 ``tf.layers`` defaults: Glorot-uniform kernels and
-zero biases (study.md §2.3), drawn per model from that model's own
+zero biases (`methods/shared/architectures.py`, TF1 `tf.layers` defaults), drawn per model from that model's own
 ``torch.Generator`` so model k of a stack equals a model trained alone.
 """
 
@@ -39,7 +39,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-#: kernel sizes supported for encoder conv layers 3–4 (study.md §2.1)
+#: kernel sizes supported for encoder conv layers 3–4 (`methods/shared/architectures.py: conv_encoder`)
 ENCODER_KERNELS = (2, 4)
 #: convolution implementations (see the module docstring)
 CONV_IMPLS = ("grouped", "matmul")
@@ -49,7 +49,7 @@ def same_padding(kernel: int) -> int:
     """Symmetric padding equal to TF "same" for stride 2 on even inputs.
 
     TF pads ``kernel - 2`` pixels in total (split evenly), so k=4 → 1 per
-    side and k=2 → 0 (study.md §2.1). Odd kernels would need asymmetric pads.
+    side and k=2 → 0 (`methods/shared/architectures.py: conv_encoder`). Odd kernels would need asymmetric pads.
     """
     if kernel < 2 or kernel % 2:
         raise ValueError(f"stride-2 'same' convolution needs an even kernel >= 2, got {kernel}")
@@ -216,7 +216,7 @@ def _check_image(image_size: int, num_channels: int) -> int:
 
 
 class Encoder(nn.Module):
-    """``conv_encoder`` (study.md §2.1): 4 stride-2 convs, Dense 256, mean and log-variance heads."""
+    """``conv_encoder`` (`methods/shared/architectures.py: conv_encoder`): 4 stride-2 convs, Dense 256, mean and log-variance heads."""
 
     def __init__(self, num_models: int, num_channels: int, latent_dim: int = 10,
                  image_size: int = 64, kernel: int = 2):
@@ -253,7 +253,7 @@ class Encoder(nn.Module):
 
 
 class Decoder(nn.Module):
-    """``deconv_decoder`` (study.md §2.2): Dense 256, Dense 1024, 4 transposed convs to logits."""
+    """``deconv_decoder`` (`methods/shared/architectures.py: deconv_decoder`): Dense 256, Dense 1024, 4 transposed convs to logits."""
 
     def __init__(self, num_models: int, num_channels: int, latent_dim: int = 10, image_size: int = 64):
         super().__init__()
@@ -285,7 +285,7 @@ class Decoder(nn.Module):
 
 
 class Discriminator(nn.Module):
-    """``fc_discriminator`` (study.md §1.4): 6 x [Dense(1000) + LeakyReLU(0.2)], Dense(2) logits."""
+    """``fc_discriminator`` (`methods/shared/architectures.py: fc_discriminator`): 6 x [Dense(1000) + LeakyReLU(0.2)], Dense(2) logits."""
 
     NEGATIVE_SLOPE = 0.2  # TF's leaky_relu default, not PyTorch's 0.01
 

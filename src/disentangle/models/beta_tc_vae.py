@@ -1,4 +1,4 @@
-"""β-TCVAE (study.md §1.6; Chen et al., Eq. 4 with alpha = gamma = 1):
+"""β-TCVAE (`methods/unsupervised/vae.py: BetaTCVAE`; Chen et al., Eq. 4 with alpha = gamma = 1):
 ``regularizer = KL + (beta - 1) * TC_hat`` with the constant-free minibatch TC."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""β-VAE (study.md §1.2): ``regularizer = beta * KL``; beta = 1 is the plain VAE."""
+"""β-VAE (`methods/unsupervised/vae.py: BetaVAE`): ``regularizer = beta * KL``; beta = 1 is the plain VAE."""
 
 from __future__ import annotations
 

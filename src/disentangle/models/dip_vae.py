@@ -1,4 +1,4 @@
-"""DIP-VAE-I and DIP-VAE-II (study.md §1.5; Kumar et al., Eqs. 6–7).
+"""DIP-VAE-I and DIP-VAE-II (`methods/unsupervised/vae.py: DIPVAE`; Kumar et al., Eqs. 6–7).
 
 ``regularizer = KL + lambda_od * sum_{i!=j} M_ij^2 + lambda_d * sum_i (M_ii - 1)^2``
 with ``lambda_d = lambda_d_factor * lambda_od`` and the *biased* batch covariance:

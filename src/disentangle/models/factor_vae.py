@@ -1,4 +1,4 @@
-"""FactorVAE (study.md §1.4; Kim & Mnih, Eq. 2), as the reference implements it.
+"""FactorVAE (`methods/unsupervised/vae.py: FactorVAE`; Kim & Mnih, Eq. 2), as the reference implements it.
 
 * ``z_perm`` shuffles each latent column of the *same* minibatch independently
   (permutations drawn from the model's ``torch.Generator``).
@@ -12,7 +12,7 @@
   steps both optimisers.
 * Discriminator optimiser: Adam(lr 1e-4, betas (0.5, 0.9), eps 1e-8).
 
-Training length (study.md §1.4 NOTE, §8.1): the reference advances the global
+Training length (book/design.md, "FactorVAE's double step"): the reference advances the global
 step twice per iteration; see ``TrainConfig.factor_vae_double_step``.
 """
 

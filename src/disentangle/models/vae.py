@@ -1,4 +1,4 @@
-"""The Gaussian-encoder VAE skeleton shared by all six methods (study.md §1.1).
+"""The Gaussian-encoder VAE skeleton shared by all six methods (`methods/unsupervised/vae.py: BaseVAE`).
 
 A model object holds a *stack* of K independent models of one method (K = 1
 for ordinary use); each may have its own hyperparameter values. Loss parts are
@@ -21,7 +21,7 @@ from .losses import bernoulli_reconstruction_loss, gaussian_kl
 
 @dataclass
 class LossParts:
-    """Per-model loss parts (study.md §1.1), each of shape ``(K,)``.
+    """Per-model loss parts (`methods/unsupervised/vae.py: BaseVAE`), each of shape ``(K,)``.
 
     ``loss = reconstruction_loss + regularizer``; ``elbo = -(reconstruction_loss + kl_loss)``.
     ``discriminator_loss`` is set only for FactorVAE (minimised by its own optimiser).
@@ -92,7 +92,7 @@ class GaussianVAE(nn.Module):
         return asdict(self.configs[model])
 
     def init_weights(self, generators: Sequence[torch.Generator]) -> None:
-        """Glorot-uniform / zero init (study.md §2.3), model k from ``generators[k]``."""
+        """Glorot-uniform / zero init (`methods/shared/architectures.py`, TF1 `tf.layers` defaults), model k from ``generators[k]``."""
         if len(generators) != self.num_models:
             raise ValueError(f"need {self.num_models} generators, got {len(generators)}")
         glorot_init(self, generators)
@@ -101,7 +101,7 @@ class GaussianVAE(nn.Module):
         return [*self.encoder.parameters(), *self.decoder.parameters()]
 
     def optimisers(self, lr: float, betas: tuple[float, float], eps: float) -> dict[str, torch.optim.Optimizer]:
-        """The VAE Adam over encoder + decoder (study.md §2.4); FactorVAE adds one."""
+        """The VAE Adam over encoder + decoder (`methods/unsupervised/train.py`, `shared.gin`); FactorVAE adds one."""
         return {"vae": adam(self.vae_parameters(), lr=lr, betas=betas, eps=eps)}
 
     def draw_noise(self, batch_size: int, generators: Sequence[torch.Generator], device: torch.device) -> Tensor:

@@ -1,4 +1,4 @@
-"""Studies (study.md §0, §7): the grid as resumable runs, executors, the results table.
+"""Studies (`config/unsupervised_study_v1/sweep.py`, `bin/dlib_reproduce`): the grid as resumable runs, executors, the results table.
 
 Public API: :func:`run_study` (:func:`execute_study` also says which runs are
 not done and why), :func:`study_status`, :func:`aggregate_study`,

@@ -57,7 +57,7 @@ class Backend:
         return load_model(model_dir, device=None if device == "auto" else device)
 
     def evaluation_seeds(self, representation: str) -> dict[str, int]:
-        """Per-metric-config evaluation seeds, the same for every model (study.md §7.2; pinned in
+        """Per-metric-config evaluation seeds, the same for every model (`bin/dlib_reproduce: main`; pinned in
         ``vocabulary``)."""
         from .. import vocabulary
 

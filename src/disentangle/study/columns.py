@@ -2,7 +2,7 @@
 
 One concept, one place: every module that writes or reads the table uses these
 names. Metric columns are ``"<metric_config>.<reference key>"`` with the
-reference's metric-config names (study.md §0, §5) and output keys; the names
+reference's metric-config names (`sweep.py`, `metric_configs/*.gin`) and output keys; the names
 and labels come from ``vocabulary``.
 """
 
@@ -18,7 +18,7 @@ RUN_COLUMNS = (
 #: empty ``model_num`` / ``value_index`` on the others; a table of paper runs only is unchanged
 RUN_ID_COLUMN = "run_id"
 
-#: training results (study.md §2.4), prefixed ``train.``
+#: training results (`methods/unsupervised/train.py`, `shared.gin`), prefixed ``train.``
 TRAIN_COLUMNS = (
     "train.loss", "train.reconstruction_loss", "train.kl_loss", "train.regularizer",
     "train.elbo", "train.global_step", "train.elapsed_time",

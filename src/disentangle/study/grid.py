@@ -1,4 +1,4 @@
-"""The study grid (study.md §0.1) and the identity of a run.
+"""The study grid (`config/unsupervised_study_v1/sweep.py`) and the identity of a run.
 
 A study is ``datasets x methods x values x seeds`` taken from a params file.
 A run of the paper's grid (a dataset and a method with a ``sweep_index`` in
@@ -66,12 +66,12 @@ from ..params import STUDY_SCHEMA, Params, load
 
 #: version of what a run computes; part of every hash (see module docstring)
 RUN_PROTOCOL = 1
-#: the strides of the reference's sweep (study.md §0.1): 6 methods x 6 values x 50 seeds per dataset
+#: the strides of the reference's sweep (`config/unsupervised_study_v1/sweep.py`): 6 methods x 6 values x 50 seeds per dataset
 RUNS_PER_DATASET = 1800
 RUNS_PER_METHOD = 300
 RUNS_PER_VALUE = 50
 
-#: the reference's learning rate and AnnealedVAE capacity ramp (study.md §2.4, §1.3): the schema's defaults
+#: the reference's learning rate and AnnealedVAE capacity ramp (`model_configs/shared.gin`, `methods/unsupervised/vae.py: AnnealedVAE`): the schema's defaults
 REFERENCE_LR = STUDY_SCHEMA["training"]["lr"].default
 REFERENCE_ANNEAL_THRESHOLD = STUDY_SCHEMA["training"]["annealed_vae_iteration_threshold"].default
 #: training settings that change the trained numbers (hashed)
@@ -100,7 +100,7 @@ def in_paper_grid(dataset: str, method: str, value: float, seed: int) -> bool:
 
 
 def model_num(dataset: str, method: str, value: float, seed: int) -> int:
-    """The reference's index of a paper-grid run (study.md §0.1); ``ValueError`` outside the grid."""
+    """The reference's index of a paper-grid run (`config/unsupervised_study_v1/sweep.py`); ``ValueError`` outside the grid."""
     index = _paper_index(dataset, method, value, seed)
     if isinstance(index, str):
         raise ValueError(index)

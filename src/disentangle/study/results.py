@@ -1,11 +1,11 @@
 """The results table: one row per (run, representation), columns from
-``study/columns.py`` (study.md §7.5).
+``study/columns.py`` (book/design.md, "The results table").
 
 * :func:`aggregate` rebuilds ``results.parquet`` / ``results.csv`` from the
   run folders (only runs *done* for the current config; never double counts).
 * :func:`load_results` reads the table back.
-* :func:`load_dlib` reads the reference library's aggregated JSON (study.md
-  §7.3–7.4: one row per model × representation × metric config, gin-literal
+* :func:`load_dlib` reads the reference library's aggregated JSON (`utils/results.py`,
+  `utils/aggregate_results.py`: one row per model × representation × metric config, gin-literal
   strings) into the same schema.
 """
 
@@ -152,9 +152,9 @@ def load_controls(results_dir: str | Path) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- the reference's records
 
-#: the reference's dataset names (study.md §3) → ours, for the paper's datasets (``vocabulary``)
+#: the reference's dataset names (`data/ground_truth/named_data.py`) → ours, for the paper's datasets (``vocabulary``)
 DLIB_DATASETS = {vocabulary.DATASETS[name].dlib_name: name for name in vocabulary.paper_datasets()}
-#: the gin binding that holds each method's swept hyperparameter (study.md §0.1)
+#: the gin binding that holds each method's swept hyperparameter (`config/unsupervised_study_v1/sweep.py`)
 DLIB_BINDINGS = {name: vocabulary.METHODS[name].gin_binding for name in vocabulary.paper_methods()}
 DLIB_REPRESENTATIONS = {"@mean_representation": "mean", "@sampled_representation": "sampled"}
 

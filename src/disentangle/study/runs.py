@@ -1,5 +1,5 @@
 """One run = train → save model → evaluate both representations → records
-(study.md §7.1), resumable at every step.
+(`bin/dlib_reproduce: main`), resumable at every step.
 
 Folder ``runs/<run_id>-<train_hash8>/`` (``<model_num:05d>-...`` in the paper's
 grid, see ``grid.py``; every file written atomically):
@@ -285,7 +285,7 @@ class Worker:
 
     def _evaluate(self, run: Run, run_dir: Path, dataset: Any) -> dict[str, float]:
         """Every configured metric on each representation without a current record;
-        returns eval seconds per representation (study.md §4, §7.2)."""
+        returns eval seconds per representation (`postprocessing/methods.py`, `bin/dlib_reproduce: main`)."""
         model = None
         seconds: dict[str, float] = {}
         for rep in run.evaluation["representations"]:
@@ -357,7 +357,7 @@ def representation_fn(model: Any, representation: str, eval_seed: int) -> Callab
     """``mean``: the encoder mean; ``sampled``: one draw from q(z|x) with fresh
     noise on every call, from an explicit rng seeded by (postprocess seed,
     metric's eval seed) — so a metric's numbers do not depend on which other
-    metrics ran before it (study.md §4)."""
+    metrics ran before it (`postprocessing/methods.py`)."""
     if representation == "mean":
         return model.represent_mean
     if representation == "sampled":

@@ -1,4 +1,4 @@
-"""Training (study.md §2.4): :func:`train`, the one entry point (one model, or K
+"""Training (`methods/unsupervised/train.py`, `shared.gin`): :func:`train`, the one entry point (one model, or K
 models of one method trained together), its :class:`TrainConfig`, and
 trained-model folders (:func:`load_model`).
 

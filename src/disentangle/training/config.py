@@ -1,4 +1,4 @@
-"""What determines a training run (study.md §2.4): :class:`TrainConfig` and the
+"""What determines a training run (`methods/unsupervised/train.py`, `shared.gin`): :class:`TrainConfig` and the
 seeds derived from it. The bottom of the training package: it imports nothing
 from it (``engine.py`` trains a list of these configs).
 
@@ -36,14 +36,14 @@ PER_RUN_FIELDS = ("method", "hyperparams", "seed", "device", "progress")
 
 @dataclass
 class TrainConfig:
-    """Everything that determines a training run (defaults: study.md §2.4).
+    """Everything that determines a training run (defaults: `methods/unsupervised/train.py`, `shared.gin`).
 
     ``steps`` counts *global* steps as the reference does. Every method does one
     parameter update per global step, except FactorVAE with
     ``factor_vae_double_step`` (the default): the reference's two
     ``minimize(global_step=...)`` calls advance the global step twice per
-    iteration, so its "300,000 steps" are 150,000 updates (study.md §1.4 NOTE,
-    §8.1). We replicate that by default because it is what produced the paper's
+    iteration, so its "300,000 steps" are 150,000 updates (book/design.md,
+    "FactorVAE's double step"). We replicate that by default because it is what produced the paper's
     FactorVAE numbers; set it False to give FactorVAE ``steps`` updates.
     ``log_every`` and ``checkpoint_every`` count iterations (updates).
     ``eval_batches``: batches of the second data stream for the final record
@@ -176,6 +176,6 @@ class TrainConfig:
 
 def derive_seeds(seed: int) -> tuple[int, int]:
     """``(data_seed, eval_data_seed)``: the first two ``randint(2**32)`` of
-    ``RandomState(seed)`` (study.md §2.4)."""
+    ``RandomState(seed)`` (`methods/unsupervised/train.py`, `shared.gin`)."""
     rs = np.random.RandomState(seed)
     return int(rs.randint(2**32)), int(rs.randint(2**32))

@@ -1,4 +1,4 @@
-"""Training (study.md §2.4): :func:`train`, the one entry point, and its engine,
+"""Training (`methods/unsupervised/train.py`, `shared.gin`): :func:`train`, the one entry point, and its engine,
 K models of one method trained in lock-step (K = 1 is ordinary single-model training).
 
 Each model keeps everything it would have alone: its seed, its data stream
@@ -186,8 +186,8 @@ def default_shards(num_models: int, device: torch.device) -> int:
 
     On CPU: one per model. Single-threaded workers (one per torch thread) then
     step the models concurrently, which measured faster per model than one
-    grouped network on all threads (benchmarks/train_throughput.py; also
-    toolchain.md: two 1-thread streams beat one 2-thread stream). On GPUs: 1,
+    grouped network on all threads (benchmarks/train_throughput.py:
+    two 1-thread streams beat one 2-thread stream). On GPUs: 1,
     a single grouped network that fills the device.
     """
     return num_models if device.type == "cpu" else 1
@@ -415,7 +415,7 @@ class Stack:
     # -- evaluation -------------------------------------------------------------------------
     def _evaluate(self) -> list[dict[str, Any]]:
         """Mean loss parts over ``eval_batches`` batches of each model's second
-        stream, at the final global step (study.md §2.4)."""
+        stream, at the final global step (`methods/unsupervised/train.py`, `shared.gin`)."""
         c = self.configs[0]
         eval_rngs = [np.random.RandomState(s) for s in self.eval_seeds]
 

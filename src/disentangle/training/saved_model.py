@@ -1,4 +1,4 @@
-"""Trained-model folders and their use as representations (study.md §2.4 export, §4).
+"""Trained-model folders and their use as representations (`methods/unsupervised/train.py`, `postprocessing/methods.py`).
 
 A folder holds ``model.pt`` (the state dict of a one-model stack: every tensor
 has a leading model axis of length 1) and ``config.json`` (method,
@@ -78,12 +78,12 @@ class TrainedModel:
         return torch.cat(means).numpy(), torch.cat(logvars).numpy()
 
     def represent_mean(self, x: np.ndarray | torch.Tensor, batch_size: int = 64) -> np.ndarray:
-        """The ``mean`` representation (study.md §4): encoder means, ``(n, D)``."""
+        """The ``mean`` representation (`postprocessing/methods.py`): encoder means, ``(n, D)``."""
         return self.encode(x, batch_size)[0]
 
     def represent_sampled(self, x: np.ndarray | torch.Tensor, rng: np.random.Generator | torch.Generator,
                           batch_size: int = 64) -> np.ndarray:
-        """The ``sampled`` representation (study.md §4): one draw from q(z|x), fresh noise per call."""
+        """The ``sampled`` representation (`postprocessing/methods.py`): one draw from q(z|x), fresh noise per call."""
         mean, logvar = self.encode(x, batch_size)
         eps = _as_generator_noise(rng, mean.shape).numpy()
         return mean + np.exp(logvar / 2) * eps

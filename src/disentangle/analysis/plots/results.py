@@ -235,7 +235,7 @@ def efficiency_vs_score(df: pd.DataFrame, *, dataset: str, metric: str, caption:
 def efficiency_artefact(df: pd.DataFrame, *, dataset: str, caption: str, predictor: str = "GBT") -> Figure:
     """Sample efficiency against accuracy at 10,000 samples, one point per run: runs
     with low accuracy everywhere reach a high "efficiency" by being bad at every size
-    (paper.md §3(d)); the runs :func:`~disentangle.analysis.downstream.low_accuracy_artefact`
+    (paper §5.5); the runs :func:`~disentangle.analysis.downstream.low_accuracy_artefact`
     flags are circled."""
     rows = df[(df["representation"] == "mean") & (df["dataset"] == dataset)]
     acc = downstream.accuracy_columns(rows)

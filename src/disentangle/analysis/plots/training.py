@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from ...vocabulary import method_label, paper_methods
 from .style import WIDTH, add_title, method_colours
 
-#: loss parts shown as training curves (names of the trainer's log entries, study.md §2.4)
+#: loss parts shown as training curves (names of the trainer's log entries, `methods/unsupervised/train.py`)
 CURVE_PARTS = ("loss", "reconstruction_loss", "kl_loss", "regularizer")
 
 
@@ -83,7 +83,7 @@ def traversal_grid(model, image: np.ndarray, *, span: float = 2.0, steps: int = 
 
 
 def latent_kl_per_dimension(model, images: np.ndarray) -> np.ndarray:
-    """Batch-mean KL to N(0, 1) of each latent dimension (study.md §1.1), ``(D,)``:
+    """Batch-mean KL to N(0, 1) of each latent dimension (`methods/unsupervised/vae.py: BaseVAE`), ``(D,)``:
     dimensions near 0 nats are unused ("collapsed")."""
     mean, logvar = model.encode(images)
     return (0.5 * (mean**2 + np.exp(logvar) - logvar - 1)).mean(0)
