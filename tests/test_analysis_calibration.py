@@ -112,8 +112,12 @@ def _default_design_table(seed: int) -> pd.DataFrame:
 def test_no_shown_interval_excludes_its_estimate_on_the_default_design(scheme):
     table = claims.claims_table(_default_design_table(0), seed=0, n_boot=15, n_draws=500, scheme=scheme,
                                 signal=claims.UNGATED)
-    shown = table[np.isfinite(table["estimate"])]
-    assert len(shown) == len(CLAIMS)
+    assert np.isfinite(table["estimate"]).all() and len(table) == len(CLAIMS)
+    # at 2 seeds per configuration a statistic's bootstrap can be undefined: then it is not decided
+    undefined = ~(np.isfinite(table["ci_lo"]) & np.isfinite(table["ci_hi"]))
+    assert (table.loc[undefined, "agrees?"] == "inconclusive").all()
+    shown = table[~undefined]
+    assert len(shown) >= len(CLAIMS) - 3
     assert ((shown["ci_lo"] <= shown["estimate"]) & (shown["estimate"] <= shown["ci_hi"])).all()
     for r in shown.itertuples():   # the text shows the same interval
         lo, hi = (float(v) for v in r._6.split("[")[1].rstrip("]").split(","))
