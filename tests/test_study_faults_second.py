@@ -1,0 +1,77 @@
+"""Fault injection, second sweep (issue 26): stale or mixed results in the chapters, damaged
+models, Slurm that isn't there, signals and full disks mid-write, hostile params files, the
+failing cell's number, file modes.
+
+Each test injects the fault a new user met on a tiny study; its docstring says what they
+met before the fix.
+"""
+
+import errno
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from disentangle.__main__ import main
+from disentangle.analysis import chapters
+from disentangle.study import run_study, study_status
+from disentangle.study.api import execute_study
+from disentangle.study.grid import Study
+from test_study_fakes import FakeBackend, train_calls, write_params
+
+TESTS = Path(__file__).resolve().parent
+
+
+def _dirs(params):
+    study = Study.from_params(params)
+    return study, {r.model_num: study.run_dir(r) for r in study.runs(FakeBackend().resolve_source)}
+
+
+def _one_line_error(capsys, argv, code=2):
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.startswith("error: "), err
+    assert len(err.strip().splitlines()) <= 2, err
+    return err
+
+
+# --------------------------------------------------------------------------- 1. no stale or mixed results
+
+
+def test_a_chapter_refuses_the_table_of_another_configuration_and_lists_only_current_folders(tmp_path):
+    """Before: after changing `steps`, chapter 3 showed the old study's table while `study
+    status` said 0 runs were done; after steps 20 -> 30 -> 20, chapter 2's curves mixed the
+    20- and 30-step logs, and the pictured model was the 30-step one."""
+    params = write_params(tmp_path, steps=6)
+    run_study(params, progress=False, backend=FakeBackend())
+    results_dir = tmp_path / "results"
+    assert len(chapters.load_chapter_results("", results_dir, params)) == 8
+    six = set(chapters.run_folders(results_dir, params)["folder"])
+    assert len(six) == 4
+
+    write_params(tmp_path, steps=8)  # the user edits steps; the table is the 6-step study's
+    with pytest.raises(chapters.StaleResultsError) as e:
+        chapters.load_chapter_results("", results_dir, params)
+    message = str(e.value)
+    assert len(message.splitlines()) == 1 and str(results_dir / "results.parquet") in message
+    assert f"python -m disentangle study run {params}" in message
+    assert chapters.run_folders(results_dir, params).empty  # none of the 8-step runs is done
+    assert len(chapters.run_folders(results_dir)) == 4  # without params: every finished folder, as before
+    # a table kept elsewhere (the `results` parameter) is the user's choice: not checked
+    shutil.copy(results_dir / "results.csv", tmp_path / "kept.csv")
+    assert len(chapters.load_chapter_results(str(tmp_path / "kept.csv"), "", params)) == 8
+
+    run_study(params, progress=False, backend=FakeBackend())
+    eight = set(chapters.run_folders(results_dir, params)["folder"])
+    assert len(eight) == 4 and not eight & six
+    assert len(chapters.load_chapter_results("", results_dir, params)) == 8
+    write_params(tmp_path, steps=6)  # back to 6: only the 6-step folders, never the 8-step ones
+    assert set(chapters.run_folders(results_dir, params)["folder"]) == six
+    status = study_status(params, backend=FakeBackend())
+    assert status.counts["done"] == 4 and len(status.stale) == 4  # leftovers are listed by status
