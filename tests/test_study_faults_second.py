@@ -75,3 +75,32 @@ def test_a_chapter_refuses_the_table_of_another_configuration_and_lists_only_cur
     assert set(chapters.run_folders(results_dir, params)["folder"]) == six
     status = study_status(params, backend=FakeBackend())
     assert status.counts["done"] == 4 and len(status.stale) == 4  # leftovers are listed by status
+
+
+# --------------------------------------------------------------------------- 2. a damaged model is not finished
+
+
+def test_a_truncated_model_of_a_finished_run_is_damaged_set_aside_and_retrained(tmp_path, capsys):
+    """Before: `status` and `run` said "4/4 runs done" with a truncated model.pt (the check was
+    only that it exists and is not empty); chapter 2 then failed with DamagedFileError and the
+    only fix was to delete the folder by hand."""
+    params = write_params(tmp_path)
+    run_study(params, progress=False, backend=FakeBackend())
+    _, dirs = _dirs(params)
+    model = dirs[1] / "model" / "model.pt"
+    whole = model.read_bytes()
+    model.write_bytes(whole[:-1])  # still a number to the fake loader: only the recorded size tells
+
+    status = study_status(params, backend=FakeBackend())
+    assert status.counts["done"] == 3 and status.counts["damaged"] == 1
+    assert str(model) in str(status) and "truncated" in str(status)
+    capsys.readouterr()
+    outcome = execute_study(params, progress=False, backend=FakeBackend())
+    assert outcome.ok and len(outcome.table) == 8
+    assert str(model) in capsys.readouterr().err  # the repair names the file
+    assert train_calls(dirs[1]) == [0, 0]  # retrained
+    assert (dirs[1] / "damaged" / "model" / "model.pt").read_bytes() == whole[:-1]  # set aside, not lost
+    assert model.read_bytes() == whole
+    assert [train_calls(d) for n, d in dirs.items() if n != 1] == [[0], [0], [0]]
+    done = json.loads((dirs[1] / "done.json").read_text())
+    assert done["model_files"]["model.pt"]["size"] == len(whole) and len(done["model_files"]["model.pt"]["sha256"]) == 64

@@ -9,7 +9,8 @@ grid, see ``grid.py``; every file written atomically):
 * ``train_config.json``, ``log.jsonl``, ``checkpoints/``, ``model/``,
   ``train_results.json``  written by the trainer (resumes from its checkpoint)
 * ``record_<rep>.json``   metric outputs of one representation, with its ``eval_hash``
-* ``done.json``           written last: the run is finished for ``config_hash``
+* ``done.json``           written last: the run is finished for ``config_hash`` (with the model
+  files' size and SHA-256, ``model_files``: a model truncated later makes the run damaged)
 * ``failed.json``, ``failed.log``  the error and traceback of the last failed attempt
 * ``damaged/``            files found damaged, set aside (never deleted)
 
@@ -71,15 +72,47 @@ def _json_files(run: Run, run_dir: Path) -> list[Path]:
         + [run_dir / "model" / "config.json"]
 
 
-def model_problem(model_dir: Path) -> str | None:
-    """Why ``model_dir`` is not a sound trained-model folder (cheap checks), else None."""
+def model_files(model_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of each model file, recorded in ``done.json`` when the run finishes."""
+    import hashlib
+
+    out = {}
+    for name in MODEL_FILES:
+        f = model_dir / name
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        out[name] = {"size": f.stat().st_size, "sha256": h.hexdigest()}
+    return out
+
+
+def model_problem(model_dir: Path, recorded: dict[str, Any] | None = None, *, checksum: bool = False) -> str | None:
+    """Why ``model_dir`` is not a sound trained-model folder, else None. Cheap checks: each
+    file exists, is not empty and has the size ``recorded`` (``done.json``'s ``model_files``)
+    when the run finished; with ``checksum``, its SHA-256 too."""
     if not model_dir.is_dir():
         return f"{model_dir}: missing (the trained model)"
     for name in MODEL_FILES:
         f = model_dir / name
         if not f.is_file() or f.stat().st_size == 0:
             return f"{f}: {'missing' if not f.is_file() else 'empty'}"
+    for name, expected in (recorded or {}).items():
+        f = model_dir / name
+        size = f.stat().st_size if f.is_file() else None
+        if size != expected.get("size"):
+            return f"{f}: {size} bytes, {expected.get('size')} when the run finished (truncated or overwritten)"
+    if checksum and recorded:
+        for name, fp in model_files(model_dir).items():
+            if name in recorded and fp["sha256"] != recorded[name].get("sha256"):
+                return f"{model_dir / name}: its SHA-256 differs from the one recorded when the run finished"
     return None
+
+
+def _recorded_model(run: Run, run_dir: Path) -> dict[str, Any] | None:
+    """``done.json``'s record of the model files, if it is sound and for the current config."""
+    done = read_json_or_none(run_dir / "done.json")
+    return done.get("model_files") if done is not None and done.get("config_hash") == run.config_hash else None
 
 
 def run_problems(run: Run, run_dir: Path) -> list[str]:
@@ -94,11 +127,12 @@ def run_problems(run: Run, run_dir: Path) -> list[str]:
             content[f] = _read_json(f)
         except DamagedFileError as e:
             problems.append(str(e))
+    done = content.get(run_dir / "done.json")
     if (run_dir / "train_results.json").exists() and not problems:
-        why = model_problem(run_dir / "model")
+        current = done is not None and done.get("config_hash") == run.config_hash
+        why = model_problem(run_dir / "model", done.get("model_files") if current else None)
         if why is not None:
             problems.append(why)
-    done = content.get(run_dir / "done.json")
     if done is not None and done.get("config_hash") == run.config_hash:
         for f in [run_dir / f"record_{rep}.json" for rep in run.evaluation["representations"]] \
                 + [run_dir / "train_results.json"]:
@@ -137,6 +171,7 @@ def repair(run: Run, run_dir: Path) -> list[str]:
     problems = run_problems(run, run_dir)
     if not problems:
         return []
+    recorded = _recorded_model(run, run_dir)
     damaged = set()
     for f in _json_files(run, run_dir):
         try:
@@ -146,7 +181,7 @@ def repair(run: Run, run_dir: Path) -> list[str]:
             if f.parent == run_dir:  # a damaged model/config.json goes with its whole model folder
                 set_aside(f, run_dir)
     retrain = bool({"train_results.json", "model/config.json"} & damaged) or (
-        (run_dir / "train_results.json").exists() and model_problem(run_dir / "model") is not None)
+        (run_dir / "train_results.json").exists() and model_problem(run_dir / "model", recorded) is not None)
     if retrain:
         for name in ("model", "train_results.json", "done.json",
                      *(f"record_{rep}.json" for rep in run.evaluation["representations"])):
@@ -252,7 +287,8 @@ class Worker:
                       "device": device,
                       "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
                       "time": {**shared_time, "eval": timings.eval[run.run_id], "bookkeeping": bookkeeping},
-                      "versions": self.versions(), "finished_at": time.time()}
+                      "versions": self.versions(), "finished_at": time.time(),
+                      "model_files": model_files(d / "model")}  # status/run check the sizes (model_problem)
             with atomic_path(d / "done.json") as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("done_write")
