@@ -104,3 +104,24 @@ def test_a_truncated_model_of_a_finished_run_is_damaged_set_aside_and_retrained(
     assert [train_calls(d) for n, d in dirs.items() if n != 1] == [[0], [0], [0]]
     done = json.loads((dirs[1] / "done.json").read_text())
     assert done["model_files"]["model.pt"]["size"] == len(whole) and len(done["model_files"]["model.pt"]["sha256"]) == 64
+
+
+# --------------------------------------------------------------------------- 3. Slurm that isn't there
+
+
+def test_slurm_executor_without_sbatch_is_a_one_line_error_and_runs_nothing(tmp_path, capsys, monkeypatch):
+    """Before: `executor.kind: slurm` on a machine without Slurm printed "submitted 2 array
+    task(s): job 26482" (a local process id) and ran every array task locally, all at once."""
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))  # no sbatch anywhere
+    params = write_params(tmp_path, executor={"kind": "slurm", "workers": 2})
+    err = _one_line_error(capsys, ["study", "run", str(params), "--no-progress"])
+    assert "sbatch" in err and "executor.kind: processes" in err and str(params) in err
+    assert not list((tmp_path / "results").glob("runs/*/train_calls.log"))  # nothing ran
+
+    fake = tmp_path / "bin" / "sbatch"  # a cluster's sbatch is on PATH: submission is attempted
+    fake.parent.mkdir()
+    fake.write_text("#!/bin/sh\necho 'sbatch: error: fake' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    from disentangle.study.executors import require_slurm
+
+    require_slurm(Study.from_params(params))

@@ -214,6 +214,23 @@ def task_chunks(study: Study, runs: Sequence[Run]) -> list[list[Run]]:
     return work_units(runs, study.executor["slurm"]["runs_per_task"])
 
 
+class SlurmUnavailable(RuntimeError):
+    """``executor.kind: slurm`` on a machine without Slurm (no ``sbatch``)."""
+
+
+def require_slurm(study: Study) -> None:
+    """Raise :class:`SlurmUnavailable` (one line: what is missing, how to run locally) unless
+    ``sbatch`` is on PATH; submitit would otherwise run every array task locally, all at once."""
+    import shutil
+
+    if shutil.which("sbatch") is None:
+        where = f" in {study.params.path}" if getattr(study.params, "path", None) else ""
+        raise SlurmUnavailable(
+            f"executor.kind is slurm but this machine has no Slurm (`sbatch` is not on PATH): submit from a "
+            f"Slurm login node, or set study.executor.kind: processes{where} to run locally "
+            f"({study.executor['workers']} worker(s))")
+
+
 def submit_slurm(study: Study, runs: Sequence[Run], backend: Backend | None = None, executor: Any = None) -> list:
     """Submit the pending runs as one job array; returns the submitit jobs.
 
@@ -221,10 +238,12 @@ def submit_slurm(study: Study, runs: Sequence[Run], backend: Backend | None = No
     ``DebugExecutor``); default an ``AutoExecutor`` logging to
     ``<results>/slurm/`` configured by :func:`slurm_parameters`.
     """
+    if executor is None and runs:
+        require_slurm(study)
     import submitit
 
-    if executor is None:
-        executor = submitit.AutoExecutor(folder=Path(study.results_dir) / "slurm" / "%j")
+    if executor is None:  # cluster="slurm": never submitit's silent fallback to local processes
+        executor = submitit.AutoExecutor(folder=Path(study.results_dir) / "slurm" / "%j", cluster="slurm")
         executor.update_parameters(**slurm_parameters(study))
     chunks = task_chunks(study, runs)
     if not chunks:
