@@ -125,3 +125,83 @@ def test_slurm_executor_without_sbatch_is_a_one_line_error_and_runs_nothing(tmp_
     from disentangle.study.executors import require_slurm
 
     require_slurm(Study.from_params(params))
+
+
+# --------------------------------------------------------------------------- 4, 5. signals and full disks mid-write
+
+
+class _DyingFile:
+    """A file object whose second write raises ``error`` (a signal, or the OS's ENOSPC)."""
+
+    def __init__(self, f, error):
+        self.f, self.error, self.writes = f, error, 0
+
+    def write(self, b):
+        self.writes += 1
+        if self.writes == 2:
+            raise self.error
+        return self.f.write(b)
+
+    def flush(self):
+        self.f.flush()
+
+
+class DyingSave(FakeBackend):
+    """Saves model 0 with torch's zip writer (as the trainer does) into a file that dies mid-write, once."""
+
+    def __init__(self, error):
+        super().__init__()
+        self.error, self.fired = error, False
+
+    def _train_one(self, run, out_dir):
+        if run.model_num == 0 and not self.fired:
+            import torch
+
+            from disentangle.io import atomic_path
+
+            self.fired = True
+            with atomic_path(out_dir / "model" / "model.pt") as tmp, open(tmp, "wb") as f:
+                torch.save({"w": torch.zeros(10_000)}, _DyingFile(f, self.error))
+        return super()._train_one(run, out_dir)
+
+
+def test_a_signal_during_a_model_write_stops_the_study_and_the_run_resumes(tmp_path, capsys, monkeypatch):
+    """Before: torch's zip writer turned the KeyboardInterrupt (Ctrl-C, or SIGTERM as Slurm sends
+    it) into `RuntimeError: ... unexpected pos`, recorded as an ordinary run failure; the process
+    trained and evaluated the next runs and exited 1 a minute later instead of 130."""
+    from disentangle.study import api
+
+    params = write_params(tmp_path)
+    backend = DyingSave(KeyboardInterrupt())
+    monkeypatch.setattr(api, "Backend", lambda: backend)
+    assert main(["study", "run", str(params), "--no-progress"]) == 130
+    assert "interrupted" in capsys.readouterr().err
+    _, dirs = _dirs(params)
+    assert not (dirs[0] / "failed.json").exists()  # not a run failure
+    assert not (dirs[0] / "model").exists() or not list((dirs[0] / "model").glob("*"))  # nothing half-written
+    assert [train_calls(d) for n, d in dirs.items() if n != 0] == [[], [], []]  # no next run started
+    assert not list(dirs[0].rglob("claim"))  # released
+    assert execute_study(params, progress=False, backend=FakeBackend()).ok  # and it resumes
+
+
+def test_a_full_disk_while_saving_a_model_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch):
+    """Before: `RuntimeError: [enforce fail at inline_container.cc:672] . unexpected pos ...`,
+    saying neither "no space" nor which file, recorded as a failure of each run in turn."""
+    from disentangle.study import api
+
+    params = write_params(tmp_path)
+    monkeypatch.setattr(api, "Backend", lambda: DyingSave(OSError(errno.ENOSPC, "No space left on device")))
+    err = _one_line_error(capsys, ["study", "run", str(params), "--no-progress"])
+    _, dirs = _dirs(params)
+    assert f"{dirs[0] / 'model' / 'model.pt'}: no space left on device" in err and "kept" in err
+    assert not (dirs[0] / "failed.json").exists()
+    assert [train_calls(d) for n, d in dirs.items() if n != 0] == [[], [], []]  # the study stopped there
+
+
+def test_torch_writing_to_a_path_on_a_full_disk_is_named():
+    """torch.save to a path reports a full disk only as `unexpected pos`; it is named as a full disk."""
+    from disentangle.io import DiskFullError, write_error
+
+    error = write_error(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 46 vs 0"), "/x/m.pt")
+    assert isinstance(error, DiskFullError) and str(error).startswith("[Errno 28] no space left on device")
+    assert error.filename == "/x/m.pt"

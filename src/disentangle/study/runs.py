@@ -38,7 +38,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import vocabulary
-from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
+from ..io import DamagedFileError, DiskFullError, atomic_path, atomic_write_json, atomic_write_text, set_aside
 from ..io import read_json as _read_json
 from . import locks
 from .backend import Backend
@@ -261,6 +261,8 @@ class Worker:
             t0 = time.perf_counter()
             train_results = self._train(runs, dirs, dataset)
             timings.train = time.perf_counter() - t0
+        except DiskFullError:  # not the run's fault: every next run would fail alike; stop, naming the file
+            raise
         except Exception as e:  # noqa: BLE001 - recorded per run, the study goes on
             for run, d in zip(runs, dirs):
                 self._fail(run, d, "train", e)
@@ -272,6 +274,8 @@ class Worker:
             try:
                 timings.eval[run.run_id] = self._evaluate(run, d, dataset)
                 evaluated.append((run, d))
+            except DiskFullError:
+                raise
             except Exception as e:  # noqa: BLE001
                 self._fail(run, d, "evaluate", e)
                 outcome[run.run_id] = FAILED
