@@ -205,3 +205,40 @@ def test_torch_writing_to_a_path_on_a_full_disk_is_named():
     error = write_error(RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 46 vs 0"), "/x/m.pt")
     assert isinstance(error, DiskFullError) and str(error).startswith("[Errno 28] no space left on device")
     assert error.filename == "/x/m.pt"
+
+
+# --------------------------------------------------------------------------- 6. a completely full disk
+
+
+def _fsync_fails_for(monkeypatch, name_part):
+    """os.fsync raises a bare ENOSPC (no file name, as the kernel reports it) on files whose name contains ``name_part``."""
+    real = os.fsync
+
+    def fsync(fd):
+        if name_part in os.path.basename(os.readlink(f"/proc/self/fd/{fd}")):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="maps a file descriptor to its file via /proc")
+@pytest.mark.parametrize("name_part", ["claim", "record_mean.json", "failed.log", "results.parquet"])
+def test_a_full_disk_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch, name_part):
+    """Before: `OSError: [Errno 28] No space left on device` arrived without a file name, so it was
+    treated as a bug: a 37-49-line traceback, in the claim file, a record, failed.log and the parquet write."""
+    from disentangle.study import api
+
+    params = write_params(tmp_path)
+    backend = FakeBackend(fail_model_nums=(0,) if name_part == "failed.log" else ())
+    monkeypatch.setattr(api, "Backend", lambda: backend)
+    _fsync_fails_for(monkeypatch, name_part)
+    err = _one_line_error(capsys, ["study", "run", str(params), "--no-progress"])
+    _, dirs = _dirs(params)
+    path = tmp_path / "results" / name_part if name_part == "results.parquet" else dirs[0] / name_part
+    assert err.startswith(f"error: {path}: no space left on device"), err
+    assert not list((tmp_path / "results").rglob("claim"))  # no claim left behind
+    assert not list((tmp_path / "results").rglob("*.tmp"))  # nor a temp file
+
+    monkeypatch.undo()  # space freed: the study finishes
+    assert execute_study(params, progress=False, backend=FakeBackend()).ok
