@@ -242,3 +242,65 @@ def test_a_full_disk_is_one_line_naming_the_file(tmp_path, capsys, monkeypatch, 
 
     monkeypatch.undo()  # space freed: the study finishes
     assert execute_study(params, progress=False, backend=FakeBackend()).ok
+
+
+# --------------------------------------------------------------------------- 7, 8. params files have limits
+
+
+def _timed_params_error(path):
+    import time
+
+    from disentangle.params import ParamsError, load
+
+    t0 = time.perf_counter()
+    with pytest.raises(ParamsError) as e:
+        load(path)
+    assert time.perf_counter() - t0 < 1.0
+    return str(e.value)
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    """Before: a 2 KB file of nine anchors, each a list of nine references to the previous one,
+    used as `steps: *b8`, made validation build the repr of the expanded value: 2.4 GB after 55 s,
+    then a MemoryError with a traceback."""
+    params = write_params(tmp_path)
+    bomb = ["b0: &b0 [x, x, x, x, x, x, x, x, x]"]
+    bomb += [f"b{i}: &b{i} [{', '.join([f'*b{i - 1}'] * 9)}]" for i in range(1, 9)]
+    text = params.read_text().replace("  training:\n", "  training:\n    steps: *b8\n", 1)
+    text = text.replace("    steps: 6\n", "")
+    params.write_text("\n".join(["bombs:"] + [f"  {line}" for line in bomb]) + "\n" + text)
+    assert len(params.read_bytes()) < 4096
+    message = _timed_params_error(params)
+    assert str(params) in message and "anchor" in message and len(message) < 600
+    for command in (["params", str(params)], ["study", "status", str(params)]):
+        assert main(command) == 2
+
+
+def test_a_huge_params_file_is_refused_by_its_size(tmp_path, capsys):
+    """Before: a 55 MB params file (7 M seeds) kept `params` and `study status` running past
+    300 s at 4.4 GB."""
+    params = write_params(tmp_path)
+    with open(params, "a") as f:  # 55 MB of seeds, as the user wrote them
+        f.write("# " + "0, " * (55 * 2**20 // 3) + "\n")
+    message = _timed_params_error(params)
+    assert str(params) in message and "MiB" in message and len(message.splitlines()) == 1
+    err = _one_line_error(capsys, ["study", "status", str(params)])
+    assert str(params) in err
+
+
+def test_a_grid_beyond_ten_paper_studies_is_refused_and_values_are_shown_short(tmp_path):
+    """A grid larger than the paper's 12,600 runs ten times over is an error, not hours of
+    planning; a bad value is shown in about 80 characters, never as the repr of all of it."""
+    import yaml
+
+    params = write_params(tmp_path)
+    raw = yaml.safe_load(params.read_text())
+    raw["study"]["seeds"] = list(range(10))  # 2 methods x 7,000 values x 10 seeds = 140,000 runs
+    raw["study"]["values"] = {m: list(range(1, 7_001)) for m in raw["study"]["values"]}
+    raw["study"]["training"]["steps"] = "x" * 100_000
+    params.write_text(yaml.safe_dump(raw))
+    assert params.stat().st_size < 256 * 2**10
+    message = _timed_params_error(params)
+    assert "140,000 runs" in message and "126,000" in message
+    [steps] = [line for line in message.splitlines() if "training.steps" in line]
+    assert len(steps) < 200, steps
