@@ -304,3 +304,34 @@ def test_a_grid_beyond_ten_paper_studies_is_refused_and_values_are_shown_short(t
     assert "140,000 runs" in message and "126,000" in message
     [steps] = [line for line in message.splitlines() if "training.steps" in line]
     assert len(steps) < 200, steps
+
+
+# --------------------------------------------------------------------------- 9. the failing cell is named right
+
+
+@pytest.mark.parametrize("failing", [3, 5])
+def test_the_failing_cell_is_counted_in_the_chapters_own_notebook(tmp_path, failing):
+    """Before: the cell number was read from the notebook after papermill had inserted its error
+    cells: a failure in cell 3 was reported with another cell's first line, one in cell 5 as a
+    markdown heading."""
+    import nbformat
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+
+    from disentangle import book
+
+    template = ["x = 1  # parameters", "a = 1", "## A heading", "b = 2", "c = 3"]
+    template[failing - 1] = f"raise ValueError('boom in cell {failing}')"
+    cells = [nbformat.v4.new_code_cell(template[0], metadata={"tags": ["parameters"]}),
+             nbformat.v4.new_code_cell("x = 2", metadata={"tags": ["injected-parameters"]})]
+    cells += [nbformat.v4.new_markdown_cell(s) if s.startswith("#") else nbformat.v4.new_code_cell(s)
+              for s in template[1:]]
+    executed_index = failing  # the injected cell comes right after cell 1
+    cells[executed_index].outputs = [nbformat.v4.new_output("error", ename="ValueError", evalue="boom",
+                                                            traceback=[])]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    path = tmp_path / "failed.ipynb"
+    with pytest.raises(PapermillExecutionError) as e:  # papermill inserts its error cells and writes the notebook
+        raise_for_execution_errors(nb, str(path))
+    assert e.value.cell_index == executed_index
+    assert book._template_cell(path, e.value.cell_index) == (failing, f"raise ValueError('boom in cell {failing}')")
