@@ -335,3 +335,35 @@ def test_the_failing_cell_is_counted_in_the_chapters_own_notebook(tmp_path, fail
         raise_for_execution_errors(nb, str(path))
     assert e.value.cell_index == executed_index
     assert book._template_cell(path, e.value.cell_index) == (failing, f"raise ValueError('boom in cell {failing}')")
+
+
+# --------------------------------------------------------------------------- also: a results_dir that is a file
+
+
+def test_a_results_dir_that_is_a_file_is_one_line_in_run_and_status(tmp_path, capsys):
+    """Before: `run` said "File exists" (naming nothing), while `status` reported 4 pending runs."""
+    (tmp_path / "occupied").write_text("a file, not a folder")
+    params = write_params(tmp_path, results_dir=tmp_path / "occupied")
+    for command in ("run", "status", "aggregate"):
+        err = _one_line_error(capsys, ["study", command, str(params)])
+        assert f"error: {tmp_path / 'occupied'}: a file, not a folder" in err and str(params) in err
+
+
+# --------------------------------------------------------------------------- also: file modes
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_study_files_are_written_with_the_users_umask(tmp_path, umask, mode):
+    """Before: every study file (records, models, results.csv) was written 0600 whatever the
+    umask (mkstemp's mode), so colleagues on a shared cluster could not read the results."""
+    old = os.umask(umask)
+    try:
+        params = write_params(tmp_path)
+        run_study(params, progress=False, backend=FakeBackend())
+    finally:
+        os.umask(old)
+    _, dirs = _dirs(params)
+    files = [tmp_path / "results" / "results.csv", tmp_path / "results" / "results.parquet",
+             dirs[0] / "done.json", dirs[0] / "record_mean.json", dirs[0] / "model" / "model.pt",
+             dirs[0] / "run_config.json"]
+    assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {f.name: oct(mode) for f in files}
