@@ -367,3 +367,18 @@ def test_study_files_are_written_with_the_users_umask(tmp_path, umask, mode):
              dirs[0] / "done.json", dirs[0] / "record_mean.json", dirs[0] / "model" / "model.pt",
              dirs[0] / "run_config.json"]
     assert {f.name: oct(f.stat().st_mode & 0o777) for f in files} == {f.name: oct(mode) for f in files}
+
+
+def test_a_full_disk_in_a_worker_process_is_one_line_not_a_traceback(tmp_path, capfd):
+    """With `executor.kind: processes`, the worker printed the full traceback of the ENOSPC and the
+    study went on to fail the next runs; now it prints one line naming the file and stops (exit 2)."""
+    from disentangle.study.executors import WorkersCrashed
+
+    params = write_params(tmp_path, executor={"kind": "processes", "workers": 1, "threads_per_worker": 1})
+    with pytest.raises(WorkersCrashed, match="exit code 2"):
+        execute_study(params, progress=False, backend=DyingSave(OSError(errno.ENOSPC, "No space left on device")))
+    err = capfd.readouterr().err
+    _, dirs = _dirs(params)
+    assert f"error: {dirs[0] / 'model' / 'model.pt'}: no space left on device" in err
+    assert "Traceback" not in err
+    assert [train_calls(d) for n, d in dirs.items() if n != 0] == [[], [], []]

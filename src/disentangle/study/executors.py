@@ -19,12 +19,14 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..io import DiskFullError
 from . import locks
 from .backend import Backend
 from .grid import Run, Study
@@ -112,8 +114,9 @@ def _stop_with_parent(parent_pid: int, poll_s: float = 1.0, grace_s: float = 60.
 
 def _process_main(study: Study, units: list[list[Run]], backend: Backend | None, threads: int,
                   parent_pid: int | None = None) -> None:
-    """A worker process: work through the units; stop quietly (claims released) on
-    Ctrl-C, on SIGTERM, or when the parent process dies."""
+    """A worker process: work through the units; stop quietly (claims released, exit 130) on
+    Ctrl-C, on SIGTERM, or when the parent process dies; on a full disk, one line naming the
+    file (exit 2) instead of a traceback."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         if parent_pid is not None:
@@ -121,7 +124,10 @@ def _process_main(study: Study, units: list[list[Run]], backend: Backend | None,
         set_thread_budget(threads)
         work(study, units, backend)
     except KeyboardInterrupt:
-        pass
+        raise SystemExit(130) from None
+    except DiskFullError as e:
+        print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
     finally:  # a second Ctrl-C (the parent forwards one) must not break the exit
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -167,10 +173,11 @@ def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = N
     finally:
         for p in procs:
             p.join()
-    crashed = [f"{p.name} (exit code {p.exitcode})" for p in procs if p.exitcode != 0]
+    crashed = [f"{p.name} (exit code {p.exitcode}{', interrupted' if p.exitcode == 130 else ''})"
+               for p in procs if p.exitcode != 0]
     if crashed:
-        raise WorkersCrashed(f"worker process(es) {', '.join(crashed)} ended abnormally; "
-                             f"their runs resume on a rerun")
+        raise WorkersCrashed(f"worker process(es) {', '.join(crashed)} ended abnormally (its error, if any, is "
+                             f"above); their runs resume on a rerun")
     return reported
 
 
