@@ -382,3 +382,20 @@ def test_a_full_disk_in_a_worker_process_is_one_line_not_a_traceback(tmp_path, c
     assert f"error: {dirs[0] / 'model' / 'model.pt'}: no space left on device" in err
     assert "Traceback" not in err
     assert [train_calls(d) for n, d in dirs.items() if n != 0] == [[], [], []]
+
+
+def test_a_truncated_torch_model_without_a_recorded_size_is_still_found(tmp_path):
+    """Runs finished before done.json recorded the model's size: a torch (zip) model.pt cut short
+    has no end record, which two small reads find."""
+    import torch
+
+    from disentangle.study.runs import model_problem
+
+    model = tmp_path / "model"
+    model.mkdir()
+    torch.save({"w": torch.zeros(1000)}, model / "model.pt")
+    (model / "config.json").write_text("{}")
+    assert model_problem(model) is None
+    whole = (model / "model.pt").read_bytes()
+    (model / "model.pt").write_bytes(whole[: len(whole) - 100])
+    assert "truncated" in model_problem(model) and str(model / "model.pt") in model_problem(model)

@@ -97,6 +97,8 @@ def model_problem(model_dir: Path, recorded: dict[str, Any] | None = None, *, ch
         f = model_dir / name
         if not f.is_file() or f.stat().st_size == 0:
             return f"{f}: {'missing' if not f.is_file() else 'empty'}"
+    if recorded is None and not _whole_zip(model_dir / "model.pt"):  # runs finished before sizes were recorded
+        return f"{model_dir / 'model.pt'}: truncated (torch's zip archive has no end record)"
     for name, expected in (recorded or {}).items():
         f = model_dir / name
         size = f.stat().st_size if f.is_file() else None
@@ -107,6 +109,17 @@ def model_problem(model_dir: Path, recorded: dict[str, Any] | None = None, *, ch
             if name in recorded and fp["sha256"] != recorded[name].get("sha256"):
                 return f"{model_dir / name}: its SHA-256 differs from the one recorded when the run finished"
     return None
+
+
+def _whole_zip(path: Path) -> bool:
+    """False for a zip archive (torch's format, it starts with ``PK``) cut short: its end
+    record is missing. Two small reads; a file of another format passes."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        if f.read(2) != b"PK":
+            return True
+        return zipfile.is_zipfile(f)
 
 
 def _recorded_model(run: Run, run_dir: Path) -> dict[str, Any] | None:
