@@ -97,7 +97,10 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
-        os.chmod(tmp_path, file_mode())
+        try:
+            os.chmod(tmp_path, file_mode())
+        except PermissionError:  # a file system without modes: the file is still written
+            pass
         os.replace(tmp_path, target)
     except BaseException as e:
         if tmp_path is not None:
