@@ -112,12 +112,21 @@ def _stop_with_parent(parent_pid: int, poll_s: float = 1.0, grace_s: float = 60.
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
+def _first_interrupt_only(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: the first one stops it (KeyboardInterrupt); the next ones, such
+    as the parent forwarding the Ctrl-C the whole process group already got, are ignored, so
+    they cannot cut short the release of the worker's claims."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _process_main(study: Study, units: list[list[Run]], backend: Backend | None, threads: int,
                   parent_pid: int | None = None) -> None:
     """A worker process: work through the units; stop quietly (claims released, exit 130) on
     Ctrl-C, on SIGTERM, or when the parent process dies; on a full disk, one line naming the
     file (exit 2) instead of a traceback."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _first_interrupt_only)
     try:
         if parent_pid is not None:
             _stop_with_parent(parent_pid)
