@@ -300,19 +300,30 @@ def _done_hash(folder: Path) -> str | None:
 
 def training_logs(folders: pd.DataFrame) -> pd.DataFrame:
     """The trainer's ``log.jsonl`` of each run in ``folders`` (from :func:`run_folders`), long
-    format: run identity, iteration, global_step, part, value."""
-    frames = []
+    format: run identity, iteration, global_step, part, value. Built as one table from plain
+    lists (one JSON parse per file), so 12,600 runs' logs read in seconds."""
+    columns = ("iteration", "global_step", "part", "nats", "dataset", "method", "value", "seed")
+    out: dict[str, list] = {c: [] for c in columns}
     for r in folders.itertuples():
-        path = Path(r.folder) / "log.jsonl"
-        if not path.is_file():
+        try:
+            with open(Path(r.folder) / "log.jsonl", encoding="utf-8") as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        log = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
-        parts = [p for p in CURVE_PARTS if p in log.columns]
-        long = log.melt(id_vars=["iteration", "global_step"], value_vars=parts, var_name="part", value_name="nats")
-        frames.append(long.assign(dataset=r.dataset, method=r.method, value=r.value, seed=r.seed))
-    if not frames:
-        return pd.DataFrame(columns=["dataset", "method", "value", "seed", "iteration", "global_step", "part", "nats"])
-    return pd.concat(frames, ignore_index=True)
+        entries = json.loads("[" + ",".join(lines) + "]")
+        present = set().union(*entries) if entries else set()
+        parts = [p for p in CURVE_PARTS if p in present]
+        iterations = [e.get("iteration") for e in entries]
+        steps = [e.get("global_step") for e in entries]
+        n = len(entries) * len(parts)
+        for part in parts:
+            out["iteration"] += iterations
+            out["global_step"] += steps
+            out["part"] += [part] * len(entries)
+            out["nats"] += [e.get(part, np.nan) for e in entries]
+        for name in ("dataset", "method", "value", "seed"):
+            out[name] += [getattr(r, name)] * n
+    return pd.DataFrame(out, columns=list(columns))
 
 
 def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -184,7 +184,8 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
         bar.close()
     df = aggregate(study, runs)
     wall = time.perf_counter() - start
-    unfinished = [u for r in runs if (u := unfinished_run(study, r)) is not None]
+    # runs done at the start stay done (finished runs are never redone): only the others are looked at again
+    unfinished = [u for r in pending if (u := unfinished_run(study, r)) is not None]
     if kind == "slurm" and not wait:
         unfinished = [u for u in unfinished if u.state not in (PENDING, RUNNING)] if submitted else unfinished
     outcome = StudyOutcome(table=df, finished=finished, unfinished=unfinished, wall_s=wall, submitted=submitted)

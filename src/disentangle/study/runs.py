@@ -28,6 +28,7 @@ is sound, training otherwise.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -122,6 +123,54 @@ def _whole_zip(path: Path) -> bool:
         return zipfile.is_zipfile(f)
 
 
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _json_names(run: Run) -> tuple[str, ...]:
+    """:func:`_json_files` relative to the run folder (cached per set of representations)."""
+    key = tuple(run.evaluation["representations"])
+    if key not in _NAMES:
+        _NAMES[key] = tuple(f.as_posix() for f in _json_files(run, Path(".")))
+    return _NAMES[key]
+
+
+def file_sizes(run: Run, run_dir: Path) -> dict[str, int]:
+    """Sizes of the run's files that :func:`run_problems` reads (``done.json`` excepted),
+    recorded in ``done.json`` for :func:`unchanged_since_done`."""
+    sizes = {}
+    for name in _json_names(run):
+        if name != "done.json" and os.path.isfile(os.path.join(run_dir, name)):
+            sizes[name] = os.stat(os.path.join(run_dir, name)).st_size
+    return sizes
+
+
+def unchanged_since_done(run: Run, run_dir: Path) -> bool:
+    """True when a finished run's folder is provably as its worker left it, from one small read
+    and a few stats: ``done.json`` is for the current config and every file :func:`run_problems`
+    would parse (and each model file) still has the size recorded there, the absent ones still
+    absent. False means "look closer" (:func:`run_problems` parses every file), never "damaged"."""
+    base = os.fspath(run_dir)
+    try:
+        with open(os.path.join(base, "done.json"), "rb") as f:
+            done = json.loads(f.read())
+        sizes, models = done["file_sizes"], done["model_files"]
+        if done["config_hash"] != run.config_hash:
+            return False
+        for name in _json_names(run):
+            if name != "done.json":
+                try:
+                    size = os.stat(os.path.join(base, name)).st_size
+                except FileNotFoundError:
+                    size = None
+                if size != sizes.get(name):
+                    return False
+        return all(os.stat(os.path.join(base, "model", name)).st_size == fp["size"] for name, fp in models.items()) \
+            and all(f"record_{rep}.json" in sizes for rep in run.evaluation["representations"]) \
+            and "train_results.json" in sizes
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
 def _recorded_model(run: Run, run_dir: Path) -> dict[str, Any] | None:
     """``done.json``'s record of the model files, if it is sound and for the current config."""
     done = read_json_or_none(run_dir / "done.json")
@@ -134,6 +183,8 @@ def run_problems(run: Run, run_dir: Path) -> list[str]:
     Damaged JSON files; a model folder without its files next to ``train_results.json``;
     a ``done.json`` (for the current config) without a sound record per representation.
     """
+    if unchanged_since_done(run, run_dir):  # the cheap proof, for the thousands of finished runs
+        return []
     problems, content = [], {}
     for f in _json_files(run, run_dir):
         try:
@@ -305,7 +356,8 @@ class Worker:
                       "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
                       "time": {**shared_time, "eval": timings.eval[run.run_id], "bookkeeping": bookkeeping},
                       "versions": self.versions(), "finished_at": time.time(),
-                      "model_files": model_files(d / "model")}  # status/run check the sizes (model_problem)
+                      "model_files": model_files(d / "model"),  # status/run check the sizes (model_problem)
+                      "file_sizes": file_sizes(run, d)}  # and those of the other files (unchanged_since_done)
             with atomic_path(d / "done.json") as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("done_write")
