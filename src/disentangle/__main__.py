@@ -71,9 +71,10 @@ def user_error(error: BaseException) -> str | None:
     from .data.formats import DatasetFormatError
     from .io import DamagedFileError
     from .params import ParamsError
-    from .study.executors import WorkersCrashed
+    from .study.executors import SlurmUnavailable, WorkersCrashed
 
-    if isinstance(error, (ParamsError, DamagedFileError, DatasetFormatError, DownloadError, WorkersCrashed)):
+    if isinstance(error, (ParamsError, DamagedFileError, DatasetFormatError, DownloadError, WorkersCrashed,
+                          SlurmUnavailable)):
         return str(error)
     if isinstance(error, OSError) and (error.filename is not None or isinstance(error, FileNotFoundError)):
         if error.filename is not None and error.strerror:

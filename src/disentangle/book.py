@@ -163,9 +163,18 @@ def _hide_injected_input(executed: Path, *, remove: bool = False) -> None:
     executed.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+#: the tag of the cells papermill inserts into a failed notebook (a message on top, an anchor before the cell)
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+
+
 def _template_cell(executed: Path, index: int) -> tuple[int, str]:
-    """1-based position of executed cell ``index`` in the template (papermill's injected cell removed)."""
+    """1-based position of executed cell ``index`` in the template, and its first line.
+
+    ``index`` counts the cells as executed (papermill's injected-parameters cell included),
+    before papermill inserted its error cells into the notebook it wrote: those are
+    dropped first, then the injected cell is not counted."""
     cells = json.loads(executed.read_text(encoding="utf-8"))["cells"]
+    cells = [c for c in cells if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
     injected = sum(1 for c in cells[:index] if "injected-parameters" in c.get("metadata", {}).get("tags", []))
     source = cells[index]["source"]
     source = "".join(source) if isinstance(source, list) else source

@@ -5,6 +5,7 @@ Long measurements append their rows durably instead (:func:`append_csv_rows`).""
 from __future__ import annotations
 
 import csv
+import errno
 import json
 import os
 import tempfile
@@ -13,25 +14,101 @@ from pathlib import Path
 from typing import Any, Iterator
 
 
+#: errno values of a full disk (or an exhausted quota)
+NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class DiskFullError(OSError):
+    """A write failed for lack of space; ``filename`` is the file, ``strerror`` says what to do."""
+
+
+def disk_full(path: str | os.PathLike) -> DiskFullError:
+    """The one-line error of a full disk while writing ``path``: the file, the free space
+    left on its file system, and that what is finished is kept."""
+    import shutil
+
+    where = Path(path).parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
+    try:
+        free = f"{shutil.disk_usage(where).free / 2**20:.1f} MiB free"
+    except OSError:
+        free = "free space unknown"
+    return DiskFullError(errno.ENOSPC, f"no space left on device while writing it ({free} on its file system); "
+                                       f"free some space and rerun: every finished file is kept", str(path))
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def write_error(error: BaseException, path: str | os.PathLike) -> BaseException:
+    """What an error raised while writing ``path`` really is: a KeyboardInterrupt or
+    SystemExit that a writer wrapped in another error (torch's zip writer turns both into
+    ``RuntimeError: ... unexpected pos``) is that interrupt again; a full disk (an
+    ``OSError`` ENOSPC without a file name, or that RuntimeError) is :func:`disk_full`;
+    anything else is ``error`` itself."""
+    if isinstance(error, DiskFullError):
+        return error
+    for e in _chain(error):
+        if isinstance(e, (KeyboardInterrupt, SystemExit)):
+            return e
+        if isinstance(e, OSError) and e.errno in NO_SPACE:
+            return disk_full(path)
+    if isinstance(error, RuntimeError) and "unexpected pos" in str(error):  # torch writing to a path
+        return disk_full(path)
+    return error
+
+
+def file_mode() -> int:
+    """``0o666`` less this process's umask: the mode ``open()`` would give a new file."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it by setting it (and restore it at once)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temp path next to ``target``; rename it onto ``target`` on success.
+    """Yield a temp path next to ``target``; rename it onto ``target`` on success, with the
+    mode a new file gets under the user's umask (``mkstemp`` makes it 0600).
 
-    On any exception the temp file is removed and ``target`` is untouched.
+    On any exception the temp file is removed and ``target`` is untouched; an interrupt
+    wrapped by the writer is raised as itself, a full disk as :class:`DiskFullError` naming
+    ``target`` (:func:`write_error`).
     """
     target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         with open(tmp_path, "rb+") as f:
             os.fsync(f.fileno())
+        try:
+            os.chmod(tmp_path, file_mode())
+        except PermissionError:  # a file system without modes: the file is still written
+            pass
         os.replace(tmp_path, target)
-    except BaseException:
-        tmp_path.unlink(missing_ok=True)
-        raise
+    except BaseException as e:
+        if tmp_path is not None:
+            tmp_path.unlink(missing_ok=True)
+        real = write_error(e, target)
+        if real is e:
+            raise
+        raise real from None
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:

@@ -29,6 +29,7 @@ import copy
 import json
 import math
 import re
+import reprlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -41,6 +42,24 @@ from . import vocabulary
 
 class ParamsError(ValueError):
     """A params file is invalid; the message names the file and every bad key."""
+
+
+#: a params file larger than this is refused before it is read (the paper's is about 2 KB)
+MAX_PARAMS_BYTES = 256 << 10
+#: more runs than this (the paper's 12,600, ten times over) is refused
+MAX_RUNS = 12_600 * 10
+
+_REPR = reprlib.Repr()
+_REPR.maxstring = _REPR.maxother = 60
+_REPR.maxlist = _REPR.maxtuple = _REPR.maxdict = _REPR.maxset = 6
+_REPR.maxlevel = 2
+
+
+def _short(value: Any) -> str:
+    """A value for an error message: a repr of about 80 characters at most, built without
+    the repr of the whole (a huge list or string in a params file stays a short line)."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # --------------------------------------------------------------------------- schema
@@ -65,9 +84,9 @@ Schema = dict[str, "Field | Schema"]
 def _range(lo=None, hi=None, *, lo_open=False, hi_open=False):
     def check(v):
         if lo is not None and (v < lo or (lo_open and v == lo)):
-            return f"must be {'>' if lo_open else '>='} {lo}, got {v!r}"
+            return f"must be {'>' if lo_open else '>='} {lo}, got {_short(v)}"
         if hi is not None and (v > hi or (hi_open and v == hi)):
-            return f"must be {'<' if hi_open else '<='} {hi}, got {v!r}"
+            return f"must be {'<' if hi_open else '<='} {hi}, got {_short(v)}"
         return None
 
     return check
@@ -75,7 +94,7 @@ def _range(lo=None, hi=None, *, lo_open=False, hi_open=False):
 
 def _one_of(*choices):
     def check(v):
-        return None if v in choices else f"must be one of {list(choices)}, got {v!r}"
+        return None if v in choices else f"must be one of {list(choices)}, got {_short(v)}"
 
     return check
 
@@ -113,14 +132,14 @@ def _values(v):
         return "must be a mapping method -> list of hyperparameter values"
     for method, vals in v.items():
         if method not in vocabulary.METHODS:
-            return f"unknown method {method!r}; allowed: {list(vocabulary.METHODS)}"
+            return f"unknown method {_short(method)}; allowed: {list(vocabulary.METHODS)}"
         if not isinstance(vals, list) or not vals:
             return f"{method}: must be a non-empty list"
         bad = [x for x in vals if isinstance(x, bool) or not isinstance(x, (int, float))
                or not math.isfinite(x) or x <= 0]
         if bad:
             paper = list(vocabulary.paper_grid().get(method, ()))
-            return f"{method}: values {bad} must be positive numbers (the paper's: {paper})"
+            return f"{method}: values {_short(bad)} must be positive numbers (the paper's: {paper})"
         if len({float(x) for x in vals}) != len(vals):
             return f"{method}: must not repeat values"
     return None
@@ -253,7 +272,7 @@ def _apply_schema(section: Any, schema: Schema, prefix: str, errors: list[str]) 
             if float in (spec.type if isinstance(spec.type, tuple) else (spec.type,)) and isinstance(value, str):
                 hint = " (YAML reads numbers like 1e-3 as text: write 0.001 or 1.0e-3)"
             errors.append(f"{dotted}: wrong type: expected {_type_name(spec.type)}, got {type(value).__name__} "
-                          f"({value!r}){hint}")
+                          f"({_short(value)}){hint}")
             continue
         if spec.check is not None:
             msg = spec.check(value)
@@ -279,11 +298,11 @@ class NotebookParameter:
         if d is not None:
             if isinstance(d, bool) or isinstance(value, bool):
                 if type(d) is not type(value):
-                    return f"wrong type: expected {type(d).__name__}, got {type(value).__name__} ({value!r})"
+                    return f"wrong type: expected {type(d).__name__}, got {type(value).__name__} ({_short(value)})"
             elif isinstance(d, float) and isinstance(value, int):
                 pass
             elif type(value) is not type(d) and not (isinstance(d, (list, tuple)) and isinstance(value, (list, tuple))):
-                return f"wrong type: expected {type(d).__name__}, got {type(value).__name__} ({value!r})"
+                return f"wrong type: expected {type(d).__name__}, got {type(value).__name__} ({_short(value)})"
         return _comment_check(self.comment, value)
 
 
@@ -303,18 +322,18 @@ def _comment_check(comment: str, value: Any) -> str | None:
         if m and isinstance(item, (int, float)):
             lo, hi = float(m.group(2)), float(m.group(3))
             if item < lo or item > hi or (m.group(1) == "(" and item == lo) or (m.group(4) == ")" and item == hi):
-                return f"out of range: {item!r} not in {m.group(1)}{m.group(2)}, {m.group(3)}{m.group(4)}"
+                return f"out of range: {_short(item)} not in {m.group(1)}{m.group(2)}, {m.group(3)}{m.group(4)}"
         for op, num in _BOUND.findall(comment) if not m else []:
             if isinstance(item, (int, float)):
                 n = float(num)
                 ok = {">=": item >= n, ">": item > n, "<=": item <= n, "<": item < n}[op]
                 if not ok:
-                    return f"out of range: {item!r} must be {op} {num}"
+                    return f"out of range: {_short(item)} must be {op} {num}"
         m = _ONE_OF.search(comment)
         if m:
             choices = [c.strip() for c in m.group(1).split("|") if c.strip()]
             if str(item) not in choices:
-                return f"must be one of {choices}, got {item!r}"
+                return f"must be one of {choices}, got {_short(item)}"
     return None
 
 
@@ -401,7 +420,28 @@ def toc_chapters(root: Path) -> list[str]:
     return [Path(f).name for f in files if (root / (f + ".ipynb")).is_file()]
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+#: libyaml's parser where PyYAML has it: a params file at the size limit parses in a fraction of a second
+_YAML_BASE = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+
+
+def _refuse_anchors(text: str) -> None:
+    """Raise a YAML error at the first anchor or alias (``&a`` / ``*a``), before anything is
+    built: a few of them expand to gigabytes (an "alias bomb"), and a params file reads best
+    with every value written out."""
+    loader = _YAML_BASE(text)
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                kind, sign = ("alias", "*") if isinstance(event, yaml.AliasEvent) else ("anchor", "&")
+                raise yaml.composer.ComposerError(
+                    None, None, f"found a YAML {kind} ({sign}{_short(str(event.anchor))[1:-1]}); params files "
+                    f"allow neither anchors nor aliases: write the value out", event.start_mark)
+    finally:
+        loader.dispose()
+
+
+class _UniqueKeyLoader(_YAML_BASE):
     """YAML's safe loader, but a key repeated in one mapping is an error (not "the last wins")."""
 
     def construct_mapping(self, node, deep=False):
@@ -411,7 +451,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     "while constructing a mapping", node.start_mark,
-                    f"found duplicate key {key!r} (first on line {seen[key].line + 1})", key_node.start_mark)
+                    f"found duplicate key {_short(key)} (first on line {seen[key].line + 1})", key_node.start_mark)
             seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
 
@@ -431,8 +471,14 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Params:
     path = Path(path).resolve()
     if not path.is_file():
         raise ParamsError(f"{path}: params file not found")
+    size = path.stat().st_size
+    if size > MAX_PARAMS_BYTES:
+        raise ParamsError(f"{path}: {size / 2**20:.1f} MiB, larger than a params file may be "
+                          f"({MAX_PARAMS_BYTES >> 10} KiB, about 30,000 seeds); list seeds and values, not data")
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+        text = path.read_text(encoding="utf-8")
+        _refuse_anchors(text)
+        raw = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as e:
         raise ParamsError(f"{path}: not valid YAML: {e}") from None
     except UnicodeDecodeError as e:
@@ -461,6 +507,10 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Params:
             if method not in study["values"] and not vocabulary.METHODS[method].paper_values:
                 errors.append(f"study.values.{method}: missing; {method} has no paper values, list the values "
                               f"to train (positive numbers)")
+    n_runs = _grid_size(study)
+    if n_runs > MAX_RUNS:
+        errors.append(f"study: {n_runs:,} runs (datasets x values x seeds), more than the {MAX_RUNS:,} a study "
+                      f"may have (the paper's 12,600, ten times over); split it into several params files")
     if raw.get("chapters") and root is None:
         errors.append("chapters: no book project (_config.yml and _toc.yml) above the file or the working "
                       "directory to check them against; run from the project folder")
@@ -474,6 +524,16 @@ def load(path: str | Path, *, root: str | Path | None = None) -> Params:
             p = Path(shared[key]).expanduser()
             shared[key] = str(p if p.is_absolute() else (base / p).resolve())
     return Params(path=path, shared=shared, study=study, chapters=chapters, project=root)
+
+
+def _grid_size(study: dict[str, Any]) -> int:
+    """Runs in the grid of a (schema-checked) study section; 0 if it is not complete."""
+    try:
+        values = study["values"] if isinstance(study.get("values"), dict) else {}
+        per_method = sum(len(values.get(m) or vocabulary.METHODS[m].paper_values or ()) for m in study["methods"])
+        return len(study["datasets"]) * per_method * len(study["seeds"])
+    except (KeyError, TypeError):
+        return 0
 
 
 def _check_chapters(section: Any, root: Path, errors: list[str]) -> dict[str, dict[str, Any]]:

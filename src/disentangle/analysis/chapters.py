@@ -47,9 +47,38 @@ def results_path(results: str = "", results_dir: str | Path = "") -> Path:
     return Path(results_dir).expanduser() / "results.parquet"
 
 
-def load_chapter_results(results: str = "", results_dir: str | Path = "") -> pd.DataFrame:
+class StaleResultsError(ValueError):
+    """A study's results table holds runs of another configuration than its params file's."""
+
+
+def _current_runs(params_file: str | Path) -> tuple["study_api.Study", list]:
+    study = study_api.Study.from_params(params_file)
+    return study, study.runs(study_api.Backend().resolve_source)
+
+
+def check_current(df: pd.DataFrame, path: Path, params_file: str | Path) -> None:
+    """Refuse a table of ``params_file``'s study (``<results_dir>/results.parquet``) that holds
+    runs of another configuration (a ``config_hash`` not in the current grid), in one line
+    saying which command refreshes it. Tables elsewhere (``results``) are not checked."""
+    if not params_file or "config_hash" not in df.columns:
+        return
+    study, runs = _current_runs(params_file)
+    if Path(path).expanduser().resolve().parent != study.results_dir.expanduser().resolve():
+        return
+    stale = set(df["config_hash"].dropna()) - {r.config_hash for r in runs}
+    if stale:
+        n = int(df["config_hash"].isin(stale).sum())
+        raise StaleResultsError(
+            f"{path}: {n} of {len(df)} rows were written for another configuration than {params_file} "
+            f"(config hash {sorted(stale)[0][:8]}...); refresh it with `python -m disentangle study run "
+            f"{params_file}` (or `study aggregate {params_file}` to keep only the runs already done)")
+
+
+def load_chapter_results(results: str = "", results_dir: str | Path = "", params_file: str | Path = "") -> pd.DataFrame:
     """Read the results table (parquet, csv, or the reference's aggregated JSON via
-    ``load_dlib``); a clear error says how to produce a missing one."""
+    ``load_dlib``); a clear error says how to produce a missing one. With ``params_file``,
+    the study's own table is refused if it was written for another configuration
+    (:func:`check_current`)."""
     path = results_path(results, results_dir)
     if not path.is_file():
         hint = ("check the `results` parameter" if results else
@@ -63,6 +92,7 @@ def load_chapter_results(results: str = "", results_dir: str | Path = "") -> pd.
     require_columns(df, [*RUN_KEY, "representation"], f"results table {path}")
     if df.empty:
         raise ValueError(f"{path}: the results table has no rows (no run finished yet)")
+    check_current(df, path, params_file)
     return df
 
 
@@ -333,12 +363,19 @@ def controls_overview(controls: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------------------------ chapter 2: run folders
 
 
-def run_folders(results_dir: str | Path) -> pd.DataFrame:
+def run_folders(results_dir: str | Path, params_file: str | Path = "") -> pd.DataFrame:
     """Finished run folders of a study (``runs/*/`` with ``done.json`` and ``model/``):
     model_num (empty outside the paper's grid), run_id, dataset, method, value, seed, folder —
-    from each ``run_config.json``."""
+    from each ``run_config.json``. With ``params_file``, only the folders of its grid's runs
+    finished for their current config (never those left over from another configuration)."""
     rows = []
-    for folder in sorted((Path(results_dir) / "runs").glob("*")):
+    folders = sorted((Path(results_dir) / "runs").glob("*"))
+    if params_file:
+        _, runs = _current_runs(params_file)
+        current = {r.name: r.config_hash for r in runs}
+        folders = [f for f in folders if f.name in current
+                   and _done_hash(f) == current[f.name]]
+    for folder in folders:
         config_path = folder / "run_config.json"
         if not (config_path.is_file() and (folder / "done.json").is_file() and (folder / "model").is_dir()):
             continue
@@ -351,21 +388,39 @@ def run_folders(results_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def _done_hash(folder: Path) -> str | None:
+    try:
+        return (json.loads((folder / "done.json").read_text()) or {}).get("config_hash")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def training_logs(folders: pd.DataFrame) -> pd.DataFrame:
     """The trainer's ``log.jsonl`` of each run in ``folders`` (from :func:`run_folders`), long
-    format: run identity, iteration, global_step, part, value."""
-    frames = []
+    format: run identity, iteration, global_step, part, value. Built as one table from plain
+    lists (one JSON parse per file), so 12,600 runs' logs read in seconds."""
+    columns = ("iteration", "global_step", "part", "nats", "dataset", "method", "value", "seed")
+    out: dict[str, list] = {c: [] for c in columns}
     for r in folders.itertuples():
-        path = Path(r.folder) / "log.jsonl"
-        if not path.is_file():
+        try:
+            with open(Path(r.folder) / "log.jsonl", encoding="utf-8") as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+        except (FileNotFoundError, NotADirectoryError):
             continue
-        log = pd.DataFrame([json.loads(line) for line in path.read_text().splitlines() if line.strip()])
-        parts = [p for p in CURVE_PARTS if p in log.columns]
-        long = log.melt(id_vars=["iteration", "global_step"], value_vars=parts, var_name="part", value_name="nats")
-        frames.append(long.assign(dataset=r.dataset, method=r.method, value=r.value, seed=r.seed))
-    if not frames:
-        return pd.DataFrame(columns=["dataset", "method", "value", "seed", "iteration", "global_step", "part", "nats"])
-    return pd.concat(frames, ignore_index=True)
+        entries = json.loads("[" + ",".join(lines) + "]")
+        present = set().union(*entries) if entries else set()
+        parts = [p for p in CURVE_PARTS if p in present]
+        iterations = [e.get("iteration") for e in entries]
+        steps = [e.get("global_step") for e in entries]
+        n = len(entries) * len(parts)
+        for part in parts:
+            out["iteration"] += iterations
+            out["global_step"] += steps
+            out["part"] += [part] * len(entries)
+            out["nats"] += [e.get(part, np.nan) for e in entries]
+        for name in ("dataset", "method", "value", "seed"):
+            out[name] += [getattr(r, name)] * n
+    return pd.DataFrame(out, columns=list(columns))
 
 
 def pick_runs(folders: pd.DataFrame, n: int) -> pd.DataFrame:

@@ -26,8 +26,24 @@ from .results import aggregate
 from . import locks
 from .runs import DAMAGED, DONE, FAILED, PENDING, RUNNING, STATES, read_json_or_none, run_problems, run_state
 
+def _check_results_dir(study: Study) -> None:
+    """A ``results_dir`` (or a folder above it) that is a file is an error naming it, in
+    ``run``, ``status`` and ``aggregate`` alike."""
+    import errno
+
+    for path in (study.results_dir, *study.results_dir.parents):
+        if path.exists():
+            if not path.is_dir():
+                where = f" (shared.results_dir in {study.params.path})" if getattr(study.params, "path", None) else ""
+                raise NotADirectoryError(errno.ENOTDIR, f"a file, not a folder: the study's results folder cannot "
+                                                        f"be made here{where}; move the file or set another "
+                                                        f"results_dir", str(path))
+            return
+
+
 def _plan(params_or_path: Any, backend: Backend | None) -> tuple[Study, Backend, list[Run]]:
     study = Study.from_params(params_or_path)
+    _check_results_dir(study)
     backend = backend or Backend()
     return study, backend, study.runs(backend.resolve_source)
 
@@ -178,7 +194,8 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
         run_controls(study, [r for r in runs if run_state(r, study.run_dir(r)) == DONE], backend, progress=progress)
     df = aggregate(study, runs)
     wall = time.perf_counter() - start
-    unfinished = [u for r in runs if (u := unfinished_run(study, r)) is not None]
+    # runs done at the start stay done (finished runs are never redone): only the others are looked at again
+    unfinished = [u for r in pending if (u := unfinished_run(study, r)) is not None]
     if kind == "slurm" and not wait:
         unfinished = [u for u in unfinished if u.state not in (PENDING, RUNNING)] if submitted else unfinished
     outcome = StudyOutcome(table=df, finished=finished, unfinished=unfinished, wall_s=wall, submitted=submitted)

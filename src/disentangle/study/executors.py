@@ -19,12 +19,14 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 import threading
 import time
 from itertools import groupby
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from ..io import DiskFullError
 from . import locks
 from .backend import Backend
 from ..devices import pin_malloc_thresholds
@@ -111,11 +113,21 @@ def _stop_with_parent(parent_pid: int, poll_s: float = 1.0, grace_s: float = 60.
     threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
+def _first_interrupt_only(signum: int, frame: Any) -> None:
+    """A worker's SIGINT handler: the first one stops it (KeyboardInterrupt); the next ones, such
+    as the parent forwarding the Ctrl-C the whole process group already got, are ignored, so
+    they cannot cut short the release of the worker's claims."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def _process_main(study: Study, units: list[list[Run]], backend: Backend | None, threads: int,
                   parent_pid: int | None = None) -> None:
-    """A worker process: work through the units; stop quietly (claims released) on
-    Ctrl-C, on SIGTERM, or when the parent process dies."""
+    """A worker process: work through the units; stop quietly (claims released, exit 130) on
+    Ctrl-C, on SIGTERM, or when the parent process dies; on a full disk, one line naming the
+    file (exit 2) instead of a traceback."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)
+    signal.signal(signal.SIGINT, _first_interrupt_only)
     try:
         if parent_pid is not None:
             _stop_with_parent(parent_pid)
@@ -123,7 +135,10 @@ def _process_main(study: Study, units: list[list[Run]], backend: Backend | None,
         pin_malloc_thresholds()  # no page-fault churn in a training worker
         work(study, units, backend)
     except KeyboardInterrupt:
-        pass
+        raise SystemExit(130) from None
+    except DiskFullError as e:
+        print(f"error: {e.filename}: {e.strerror}", file=sys.stderr)
+        raise SystemExit(2) from None
     finally:  # a second Ctrl-C (the parent forwards one) must not break the exit
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
@@ -169,10 +184,11 @@ def run_processes(study: Study, runs: Sequence[Run], backend: Backend | None = N
     finally:
         for p in procs:
             p.join()
-    crashed = [f"{p.name} (exit code {p.exitcode})" for p in procs if p.exitcode != 0]
+    crashed = [f"{p.name} (exit code {p.exitcode}{', interrupted' if p.exitcode == 130 else ''})"
+               for p in procs if p.exitcode != 0]
     if crashed:
-        raise WorkersCrashed(f"worker process(es) {', '.join(crashed)} ended abnormally; "
-                             f"their runs resume on a rerun")
+        raise WorkersCrashed(f"worker process(es) {', '.join(crashed)} ended abnormally (its error, if any, is "
+                             f"above); their runs resume on a rerun")
     return reported
 
 
@@ -216,6 +232,23 @@ def task_chunks(study: Study, runs: Sequence[Run]) -> list[list[Run]]:
     return work_units(runs, study.executor["slurm"]["runs_per_task"])
 
 
+class SlurmUnavailable(RuntimeError):
+    """``executor.kind: slurm`` on a machine without Slurm (no ``sbatch``)."""
+
+
+def require_slurm(study: Study) -> None:
+    """Raise :class:`SlurmUnavailable` (one line: what is missing, how to run locally) unless
+    ``sbatch`` is on PATH; submitit would otherwise run every array task locally, all at once."""
+    import shutil
+
+    if shutil.which("sbatch") is None:
+        where = f" in {study.params.path}" if getattr(study.params, "path", None) else ""
+        raise SlurmUnavailable(
+            f"executor.kind is slurm but this machine has no Slurm (`sbatch` is not on PATH): submit from a "
+            f"Slurm login node, or set study.executor.kind: processes{where} to run locally "
+            f"({study.executor['workers']} worker(s))")
+
+
 def submit_slurm(study: Study, runs: Sequence[Run], backend: Backend | None = None, executor: Any = None) -> list:
     """Submit the pending runs as one job array; returns the submitit jobs.
 
@@ -223,10 +256,12 @@ def submit_slurm(study: Study, runs: Sequence[Run], backend: Backend | None = No
     ``DebugExecutor``); default an ``AutoExecutor`` logging to
     ``<results>/slurm/`` configured by :func:`slurm_parameters`.
     """
+    if executor is None and runs:
+        require_slurm(study)
     import submitit
 
-    if executor is None:
-        executor = submitit.AutoExecutor(folder=Path(study.results_dir) / "slurm" / "%j")
+    if executor is None:  # cluster="slurm": never submitit's silent fallback to local processes
+        executor = submitit.AutoExecutor(folder=Path(study.results_dir) / "slurm" / "%j", cluster="slurm")
         executor.update_parameters(**slurm_parameters(study))
     chunks = task_chunks(study, runs)
     if not chunks:

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from ..io import NO_SPACE, write_error
+
 CLAIM = "claim"
 HEARTBEAT_S = 30.0
 STALE_AFTER_S = 600.0
@@ -67,14 +69,27 @@ def is_stale(run_dir: Path, now: float | None = None) -> bool:
 
 
 def _create(path: Path) -> bool:
+    """Create the claim file (False if it exists); a full disk is :class:`~disentangle.io.DiskFullError`
+    naming it, and leaves no empty claim behind."""
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w") as f:
-        json.dump({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}, f)
-        f.flush()
-        os.fsync(f.fileno())
+    except OSError as e:
+        if e.errno in NO_SPACE:
+            raise write_error(e, path) from None
+        raise
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump({"pid": os.getpid(), "host": socket.gethostname(), "time": time.time()}, f)
+            f.flush()
+            os.fsync(f.fileno())
+    except BaseException as e:
+        path.unlink(missing_ok=True)
+        real = write_error(e, path)
+        if real is e:
+            raise
+        raise real from None
     return True
 
 

@@ -9,7 +9,8 @@ grid, see ``grid.py``; every file written atomically):
 * ``train_config.json``, ``log.jsonl``, ``checkpoints/``, ``model/``,
   ``train_results.json``  written by the trainer (resumes from its checkpoint)
 * ``record_<rep>.json``   metric outputs of one representation, with its ``eval_hash``
-* ``done.json``           written last: the run is finished for ``config_hash``
+* ``done.json``           written last: the run is finished for ``config_hash`` (with the model
+  files' size and SHA-256, ``model_files``: a model truncated later makes the run damaged)
 * ``failed.json``, ``failed.log``  the error and traceback of the last failed attempt
 * ``damaged/``            files found damaged, set aside (never deleted)
 
@@ -27,6 +28,7 @@ is sound, training otherwise.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 import traceback
@@ -37,7 +39,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from .. import vocabulary
-from ..io import DamagedFileError, atomic_path, atomic_write_json, atomic_write_text, set_aside
+from ..io import DamagedFileError, DiskFullError, atomic_path, atomic_write_json, atomic_write_text, set_aside
 from ..io import read_json as _read_json
 from . import locks
 from .controls import evaluate_twin, twin_current, wants_twin
@@ -72,15 +74,108 @@ def _json_files(run: Run, run_dir: Path) -> list[Path]:
         + [run_dir / "model" / "config.json"]
 
 
-def model_problem(model_dir: Path) -> str | None:
-    """Why ``model_dir`` is not a sound trained-model folder (cheap checks), else None."""
+def model_files(model_dir: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of each model file, recorded in ``done.json`` when the run finishes."""
+    import hashlib
+
+    out = {}
+    for name in MODEL_FILES:
+        f = model_dir / name
+        h = hashlib.sha256()
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        out[name] = {"size": f.stat().st_size, "sha256": h.hexdigest()}
+    return out
+
+
+def model_problem(model_dir: Path, recorded: dict[str, Any] | None = None, *, checksum: bool = False) -> str | None:
+    """Why ``model_dir`` is not a sound trained-model folder, else None. Cheap checks: each
+    file exists, is not empty and has the size ``recorded`` (``done.json``'s ``model_files``)
+    when the run finished; with ``checksum``, its SHA-256 too."""
     if not model_dir.is_dir():
         return f"{model_dir}: missing (the trained model)"
     for name in MODEL_FILES:
         f = model_dir / name
         if not f.is_file() or f.stat().st_size == 0:
             return f"{f}: {'missing' if not f.is_file() else 'empty'}"
+    if recorded is None and not _whole_zip(model_dir / "model.pt"):  # runs finished before sizes were recorded
+        return f"{model_dir / 'model.pt'}: truncated (torch's zip archive has no end record)"
+    for name, expected in (recorded or {}).items():
+        f = model_dir / name
+        size = f.stat().st_size if f.is_file() else None
+        if size != expected.get("size"):
+            return f"{f}: {size} bytes, {expected.get('size')} when the run finished (truncated or overwritten)"
+    if checksum and recorded:
+        for name, fp in model_files(model_dir).items():
+            if name in recorded and fp["sha256"] != recorded[name].get("sha256"):
+                return f"{model_dir / name}: its SHA-256 differs from the one recorded when the run finished"
     return None
+
+
+def _whole_zip(path: Path) -> bool:
+    """False for a zip archive (torch's format, it starts with ``PK``) cut short: its end
+    record is missing. Two small reads; a file of another format passes."""
+    import zipfile
+
+    with open(path, "rb") as f:
+        if f.read(2) != b"PK":
+            return True
+        return zipfile.is_zipfile(f)
+
+
+_NAMES: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
+def _json_names(run: Run) -> tuple[str, ...]:
+    """:func:`_json_files` relative to the run folder (cached per set of representations)."""
+    key = tuple(run.evaluation["representations"])
+    if key not in _NAMES:
+        _NAMES[key] = tuple(f.as_posix() for f in _json_files(run, Path(".")))
+    return _NAMES[key]
+
+
+def file_sizes(run: Run, run_dir: Path) -> dict[str, int]:
+    """Sizes of the run's files that :func:`run_problems` reads (``done.json`` excepted),
+    recorded in ``done.json`` for :func:`unchanged_since_done`."""
+    sizes = {}
+    for name in _json_names(run):
+        if name != "done.json" and os.path.isfile(os.path.join(run_dir, name)):
+            sizes[name] = os.stat(os.path.join(run_dir, name)).st_size
+    return sizes
+
+
+def unchanged_since_done(run: Run, run_dir: Path) -> bool:
+    """True when a finished run's folder is provably as its worker left it, from one small read
+    and a few stats: ``done.json`` is for the current config and every file :func:`run_problems`
+    would parse (and each model file) still has the size recorded there, the absent ones still
+    absent. False means "look closer" (:func:`run_problems` parses every file), never "damaged"."""
+    base = os.fspath(run_dir)
+    try:
+        with open(os.path.join(base, "done.json"), "rb") as f:
+            done = json.loads(f.read())
+        sizes, models = done["file_sizes"], done["model_files"]
+        if done["config_hash"] != run.config_hash:
+            return False
+        for name in _json_names(run):
+            if name != "done.json":
+                try:
+                    size = os.stat(os.path.join(base, name)).st_size
+                except FileNotFoundError:
+                    size = None
+                if size != sizes.get(name):
+                    return False
+        return all(os.stat(os.path.join(base, "model", name)).st_size == fp["size"] for name, fp in models.items()) \
+            and all(f"record_{rep}.json" in sizes for rep in run.evaluation["representations"]) \
+            and "train_results.json" in sizes
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+def _recorded_model(run: Run, run_dir: Path) -> dict[str, Any] | None:
+    """``done.json``'s record of the model files, if it is sound and for the current config."""
+    done = read_json_or_none(run_dir / "done.json")
+    return done.get("model_files") if done is not None and done.get("config_hash") == run.config_hash else None
 
 
 def run_problems(run: Run, run_dir: Path) -> list[str]:
@@ -89,17 +184,20 @@ def run_problems(run: Run, run_dir: Path) -> list[str]:
     Damaged JSON files; a model folder without its files next to ``train_results.json``;
     a ``done.json`` (for the current config) without a sound record per representation.
     """
+    if unchanged_since_done(run, run_dir):  # the cheap proof, for the thousands of finished runs
+        return []
     problems, content = [], {}
     for f in _json_files(run, run_dir):
         try:
             content[f] = _read_json(f)
         except DamagedFileError as e:
             problems.append(str(e))
+    done = content.get(run_dir / "done.json")
     if (run_dir / "train_results.json").exists() and not problems:
-        why = model_problem(run_dir / "model")
+        current = done is not None and done.get("config_hash") == run.config_hash
+        why = model_problem(run_dir / "model", done.get("model_files") if current else None)
         if why is not None:
             problems.append(why)
-    done = content.get(run_dir / "done.json")
     if done is not None and done.get("config_hash") == run.config_hash:
         for f in [run_dir / f"record_{rep}.json" for rep in run.evaluation["representations"]] \
                 + [run_dir / "train_results.json"]:
@@ -138,6 +236,7 @@ def repair(run: Run, run_dir: Path) -> list[str]:
     problems = run_problems(run, run_dir)
     if not problems:
         return []
+    recorded = _recorded_model(run, run_dir)
     damaged = set()
     for f in _json_files(run, run_dir):
         try:
@@ -147,7 +246,7 @@ def repair(run: Run, run_dir: Path) -> list[str]:
             if f.parent == run_dir:  # a damaged model/config.json goes with its whole model folder
                 set_aside(f, run_dir)
     retrain = bool({"train_results.json", "model/config.json"} & damaged) or (
-        (run_dir / "train_results.json").exists() and model_problem(run_dir / "model") is not None)
+        (run_dir / "train_results.json").exists() and model_problem(run_dir / "model", recorded) is not None)
     if retrain:
         for name in ("model", "train_results.json", "done.json",
                      *(f"record_{rep}.json" for rep in run.evaluation["representations"])):
@@ -227,6 +326,8 @@ class Worker:
             t0 = time.perf_counter()
             train_results = self._train(runs, dirs, dataset)
             timings.train = time.perf_counter() - t0
+        except DiskFullError:  # not the run's fault: every next run would fail alike; stop, naming the file
+            raise
         except Exception as e:  # noqa: BLE001 - recorded per run, the study goes on
             for run, d in zip(runs, dirs):
                 self._fail(run, d, "train", e)
@@ -238,6 +339,8 @@ class Worker:
             try:
                 timings.eval[run.run_id] = self._evaluate(run, d, dataset)
                 evaluated.append((run, d))
+            except DiskFullError:
+                raise
             except Exception as e:  # noqa: BLE001
                 self._fail(run, d, "evaluate", e)
                 outcome[run.run_id] = FAILED
@@ -253,7 +356,9 @@ class Worker:
                       "device": device,
                       "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
                       "time": {**shared_time, "eval": timings.eval[run.run_id], "bookkeeping": bookkeeping},
-                      "versions": self.versions(), "finished_at": time.time()}
+                      "versions": self.versions(), "finished_at": time.time(),
+                      "model_files": model_files(d / "model"),  # status/run check the sizes (model_problem)
+                      "file_sizes": file_sizes(run, d)}  # and those of the other files (unchanged_since_done)
             with atomic_path(d / "done.json") as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("done_write")
