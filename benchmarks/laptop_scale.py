@@ -105,12 +105,30 @@ def _active_dims(model, images: np.ndarray) -> int:
     return int((means.var(axis=0) > 0.01).sum())
 
 
+def trained_milestones(config, dataset, milestones, folder: Path):
+    """Train one model (``config``) on ``dataset``, stopping at each milestone (updates) to yield
+    ``(milestone, training seconds so far, the trainer's evaluation record, the saved-and-loaded model)``."""
+    from disentangle.training import load_model
+    from disentangle.training.engine import Stack
+    from disentangle.training.saved_model import save_model
+
+    stack = Stack([config], dataset, [folder / "run"])
+    trained = 0.0
+    for milestone in milestones:
+        t0 = time.perf_counter()
+        while stack.iteration < milestone:
+            stack.train_step()
+        trained += time.perf_counter() - t0
+        record = stack._evaluate()[0]
+        shard, j = stack.shard_and_slot[0]
+        save_model(shard.model, j, folder / f"model{milestone}", seed=0, dataset=dataset.label)
+        yield milestone, trained, record, load_model(folder / f"model{milestone}", device="cpu")
+
+
 def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]], cpu: str,
             eval_batches: int) -> None:
     from disentangle.metrics import evaluate, reference_evaluation_seeds
-    from disentangle.training import TrainConfig, load_model
-    from disentangle.training.engine import Stack
-    from disentangle.training.saved_model import save_model
+    from disentangle.training import TrainConfig
 
     seeds = reference_evaluation_seeds("mean")
     h, w, c = dataset.observation_shape
@@ -129,18 +147,8 @@ def run_arm(name: str, arm: dict, dataset, out: Path, done: set[tuple[str, str]]
                              checkpoint_every=10**9, factor_vae_double_step=False, progress=False)
         rows = []
         with tempfile.TemporaryDirectory(prefix="laptop-scale-") as tmp:
-            stack = Stack([config], dataset, [Path(tmp) / "run"])
-            trained = 0.0
-            for milestone in milestones:
-                t0 = time.perf_counter()
-                while stack.iteration < milestone:
-                    stack.train_step()
-                trained += time.perf_counter() - t0
+            for milestone, trained, record, model in trained_milestones(config, dataset, milestones, Path(tmp)):
                 t1 = time.perf_counter()
-                record = stack._evaluate()[0]
-                shard, j = stack.shard_and_slot[0]
-                save_model(shard.model, j, Path(tmp) / f"model{milestone}", seed=0, dataset=dataset.label)
-                model = load_model(Path(tmp) / f"model{milestone}", device="cpu")
                 scores = evaluate(dataset, model.represent_mean, metrics=METRICS, seed=seeds, settings="fast",
                                   overrides=OVERRIDES)
                 row = dict(arm=name, model=label, method=method, hyperparams=hp, lr=arm["lr"],
@@ -207,9 +215,7 @@ def run_signal_arm(name: str, arm: dict, models: list[str], out: Path, done: set
     from disentangle.data import get_dataset
     from disentangle.metrics import evaluate, reference_evaluation_seeds
     from disentangle.metrics.controls import twin_pair
-    from disentangle.training import TrainConfig, load_model
-    from disentangle.training.engine import Stack
-    from disentangle.training.saved_model import save_model
+    from disentangle.training import TrainConfig
     import torch
 
     seeds = reference_evaluation_seeds("mean")
@@ -230,19 +236,10 @@ def run_signal_arm(name: str, arm: dict, models: list[str], out: Path, done: set
                              eval_batches=eval_batches, log_every=10**9, checkpoint_every=10**9,
                              factor_vae_double_step=False, progress=False)
         rows = []
+        milestones = [m for m in SIGNAL_MILESTONES if m <= arm["updates"] and (m or arm.get("untrained"))]
         with tempfile.TemporaryDirectory(prefix="laptop-signal-") as tmp:
-            stack = Stack([config], dataset, [Path(tmp) / "run"])
-            trained = 0.0
-            for milestone in [m for m in SIGNAL_MILESTONES if m <= arm["updates"] and (m or arm.get("untrained"))]:
-                t0 = time.perf_counter()
-                while stack.iteration < milestone:
-                    stack.train_step()
-                trained += time.perf_counter() - t0
+            for milestone, trained, record, model in trained_milestones(config, dataset, milestones, Path(tmp)):
                 t1 = time.perf_counter()
-                record = stack._evaluate()[0]
-                shard, j = stack.shard_and_slot[0]
-                save_model(shard.model, j, Path(tmp) / f"model{milestone}", seed=0, dataset=dataset.label)
-                model = load_model(Path(tmp) / f"model{milestone}", device="cpu")
                 std, rot = twin_pair(dataset, model.represent_mean, seed=milestone + 1, rotation_seed=1000 + milestone)
                 scores = {side: evaluate(dataset, fn, metrics=metrics, seed=seeds, settings="fast",
                                          overrides=SIGNAL_OVERRIDES) for side, fn in (("std", std), ("rot", rot))}

@@ -151,7 +151,8 @@ def test_scale_note_states_every_training_deviation_from_the_paper(project_root)
         if key not in ("log_every", "checkpoint_every", "models_per_batch") and t[key] != spec.default:
             assert any(line.startswith(f"{key} ") for line in stated), key
     note = book.scale_note(default)
-    assert "lr 0.001 (paper: 0.0001)" in note and "steps 400 (paper: 300,000)" in note
+    assert "steps 1,200 (paper: 300,000)" in note and "batch_size 32 (paper: 64)" in note
+    assert not any(line.startswith("lr ") for line in stated)  # the default trains at the paper's rate
     assert "outside the paper's grid" not in note and book.outside_paper_grid(default) == 0
 
 
