@@ -399,3 +399,42 @@ def test_a_truncated_torch_model_without_a_recorded_size_is_still_found(tmp_path
     whole = (model / "model.pt").read_bytes()
     (model / "model.pt").write_bytes(whole[: len(whole) - 100])
     assert "truncated" in model_problem(model) and str(model / "model.pt") in model_problem(model)
+
+
+def test_a_full_disk_says_how_much_space_the_write_needed(tmp_path):
+    """Issue 26 item 5: the one line names the file, the space needed (at least what was written when
+    the disk filled, or the size of the file being replaced) and the free space; nothing is left behind."""
+    from disentangle.io import DiskFullError, atomic_path
+
+    target = tmp_path / "model.pt"
+    with pytest.raises(DiskFullError) as e:
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(b"\0" * (3 * 2**20))
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert "it needs at least 3.0 MiB" in str(e.value) and "MiB free" in str(e.value)
+    assert e.value.filename == str(target) and list(tmp_path.iterdir()) == []
+    target.write_bytes(b"\0" * (5 * 2**20))  # a file being rewritten needs about its own size
+    with pytest.raises(DiskFullError, match=r"needs at least 5\.0 MiB"):
+        with atomic_path(target):
+            raise OSError(errno.ENOSPC, "No space left on device")
+    assert target.stat().st_size == 5 * 2**20  # the finished file is kept
+
+
+def test_a_model_overwritten_at_the_same_size_is_caught_by_its_checksum_when_read(tmp_path, capsys):
+    """Issue 26 item 2: status checks sizes (cheap); the SHA-256 recorded in done.json is checked
+    whenever the study reads the model again (here: a lost record makes it re-evaluate), and a model
+    that differs is set aside and retrained, never evaluated."""
+    params = write_params(tmp_path)
+    run_study(params, progress=False, backend=FakeBackend())
+    _, dirs = _dirs(params)
+    model = dirs[1] / "model" / "model.pt"
+    whole = model.read_bytes()
+    tampered = whole.replace(b"1", b"7", 1)
+    assert tampered != whole and len(tampered) == len(whole)
+    model.write_bytes(tampered)
+    (dirs[1] / "record_mean.json").unlink()
+    capsys.readouterr()
+    outcome = execute_study(params, progress=False, backend=FakeBackend())
+    assert outcome.ok and "SHA-256 differs" in capsys.readouterr().err
+    assert train_calls(dirs[1]) == [0, 0] and model.read_bytes() == whole
+    assert (dirs[1] / "damaged" / "model" / "model.pt").read_bytes() == tampered

@@ -22,9 +22,10 @@ class DiskFullError(OSError):
     """A write failed for lack of space; ``filename`` is the file, ``strerror`` says what to do."""
 
 
-def disk_full(path: str | os.PathLike) -> DiskFullError:
-    """The one-line error of a full disk while writing ``path``: the file, the free space
-    left on its file system, and that what is finished is kept."""
+def disk_full(path: str | os.PathLike, needed: int | None = None) -> DiskFullError:
+    """The one-line error of a full disk while writing ``path``: the file, the space the write
+    needed (at least ``needed`` bytes: what it had written when the disk filled, or the size of
+    the file it replaces), the free space left on its file system, and that what is finished is kept."""
     import shutil
 
     where = Path(path).parent
@@ -34,8 +35,9 @@ def disk_full(path: str | os.PathLike) -> DiskFullError:
         free = f"{shutil.disk_usage(where).free / 2**20:.1f} MiB free"
     except OSError:
         free = "free space unknown"
-    return DiskFullError(errno.ENOSPC, f"no space left on device while writing it ({free} on its file system); "
-                                       f"free some space and rerun: every finished file is kept", str(path))
+    need = f"it needs at least {needed / 2**20:.1f} MiB, " if needed else ""
+    return DiskFullError(errno.ENOSPC, f"no space left on device while writing it ({need}{free} on its file "
+                                       f"system); free some space and rerun: every finished file is kept", str(path))
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:
@@ -46,7 +48,7 @@ def _chain(error: BaseException) -> Iterator[BaseException]:
         error = error.__cause__ or error.__context__
 
 
-def write_error(error: BaseException, path: str | os.PathLike) -> BaseException:
+def write_error(error: BaseException, path: str | os.PathLike, needed: int | None = None) -> BaseException:
     """What an error raised while writing ``path`` really is: a KeyboardInterrupt or
     SystemExit that a writer wrapped in another error (torch's zip writer turns both into
     ``RuntimeError: ... unexpected pos``) is that interrupt again; a full disk (an
@@ -58,9 +60,9 @@ def write_error(error: BaseException, path: str | os.PathLike) -> BaseException:
         if isinstance(e, (KeyboardInterrupt, SystemExit)):
             return e
         if isinstance(e, OSError) and e.errno in NO_SPACE:
-            return disk_full(path)
+            return disk_full(path, needed)
     if isinstance(error, RuntimeError) and "unexpected pos" in str(error):  # torch writing to a path
-        return disk_full(path)
+        return disk_full(path, needed)
     return error
 
 
@@ -103,12 +105,25 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
             pass
         os.replace(tmp_path, target)
     except BaseException as e:
+        needed = _bytes_needed(tmp_path, target)
         if tmp_path is not None:
             tmp_path.unlink(missing_ok=True)
-        real = write_error(e, target)
+        real = write_error(e, target, needed)
         if real is e:
             raise
         raise real from None
+
+
+def _bytes_needed(tmp_path: Path | None, target: Path) -> int | None:
+    """A lower bound on the space a failed write needed: what it had written, or the size of
+    the file it was replacing, whichever is larger (None if neither is known)."""
+    sizes = []
+    for p in (tmp_path, target):
+        try:
+            sizes.append(p.stat().st_size if p is not None else 0)
+        except OSError:
+            pass
+    return max(sizes) or None if sizes else None
 
 
 def atomic_write_bytes(target: str | os.PathLike, data: bytes) -> None:

@@ -275,6 +275,8 @@ class Worker:
         self.backend = backend or Backend()
         self._datasets: dict[str, Any] = {}
         self._versions: dict[str, str] | None = None
+        #: run_id -> the model files' sizes and SHA-256 from the done.json found when it was prepared
+        self._model_fingerprints: dict[str, dict[str, Any] | None] = {}
 
     # -- helpers -----------------------------------------------------------------------
     def dataset(self, run: Run) -> Any:
@@ -293,6 +295,10 @@ class Worker:
         records of another config; write ``run_config.json``."""
         for tmp in run_dir.rglob(".*.tmp"):
             tmp.unlink(missing_ok=True)
+        # the model's fingerprint from when it was saved, kept before repair or a new config drops
+        # done.json: every done.json of this folder describes its model (the folder is the train hash)
+        done = read_json_or_none(run_dir / "done.json")
+        self._model_fingerprints[run.run_id] = (done or {}).get("model_files")
         for problem in repair(run, run_dir):
             _say(f"run {run.name}: {problem}; set aside in {run_dir / DAMAGED_DIR}, redoing the run from its "
                  f"last sound stage")
@@ -383,6 +389,8 @@ class Worker:
             else:
                 todo.append((run, d))
         if todo:
+            for run, _ in todo:  # a model trained now has no earlier fingerprint to match
+                self._model_fingerprints.pop(run.run_id, None)
             trained = self.backend.train([r for r, _ in todo], dataset, [d for _, d in todo], self.study.device)
             for (run, _), record in zip(todo, trained):
                 results[run.run_id] = record
@@ -422,9 +430,14 @@ class Worker:
         return seconds
 
     def _load_or_retrain(self, run: Run, run_dir: Path, dataset: Any) -> Any:
-        """The run's trained model; a model whose files cannot be read is set aside
-        (with its train results and records) and trained again."""
+        """The run's trained model; a model whose files cannot be read, or whose SHA-256 differs
+        from the one ``done.json`` recorded (checked here, where the file is read anyway), is set
+        aside (with its train results and records) and trained again."""
         try:
+            recorded = _recorded_model(run, run_dir) or self._model_fingerprints.get(run.run_id)
+            why = model_problem(run_dir / "model", recorded, checksum=True)
+            if why is not None:
+                raise DamagedFileError(why)
             return self.backend.load_model(run_dir / "model", self.study.device)
         except DamagedFileError as e:
             _say(f"run {run.name}: {e}; set aside in {run_dir / DAMAGED_DIR}, training it again")
