@@ -84,3 +84,21 @@ def test_controls_resume_never_redo_finished_work_and_survive_a_damaged_file(tmp
     assert redone == {dirs[first] / CONTROLS_FILE, dirs[second] / CONTROLS_FILE, untrained[0]}
     assert all(train_calls(d) == [0] for d in dirs.values())  # no run trained twice
     assert len(load_controls(study.results_dir)) == 4 * 2 + 2
+
+
+class SlowTwinBackend(ScoringBackend):
+    """Scoring a twin takes a measurable 0.2 s."""
+
+    def twin_representations(self, dataset, model, seed):
+        import time
+
+        time.sleep(0.2)
+        return super().twin_representations(dataset, model, seed)
+
+
+def test_a_twins_seconds_are_its_own_time_column_not_bookkeeping(tmp_path):
+    params = _params(tmp_path, twin_seeds=[0], untrained_seeds=0)
+    df = run_study(params, progress=False, backend=SlowTwinBackend())
+    with_twin = df[df.seed == 0]
+    assert (with_twin["time.controls"] >= 0.2).all() and (with_twin["time.bookkeeping"] < 0.2).all()
+    assert (df[df.seed != 0]["time.controls"] == 0).all()

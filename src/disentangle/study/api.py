@@ -51,14 +51,15 @@ def _plan(params_or_path: Any, backend: Backend | None) -> tuple[Study, Backend,
 def run_seconds(done: dict[str, Any]) -> dict[str, float]:
     """A finished run's wall seconds by phase, from its ``done.json``."""
     t = done["time"]
-    return {"data": t["data"], "train": t["train"], "eval": sum(t["eval"].values()), "bookkeeping": t["bookkeeping"]}
+    return {"data": t["data"], "train": t["train"], "eval": sum(t["eval"].values()),
+            "controls": t.get("controls", 0.0), "bookkeeping": t["bookkeeping"]}
 
 
 def time_split(study: Study, runs: Sequence[Run], wall: float) -> dict[str, float]:
-    """Seconds of ``wall`` spent on data, training, evaluation, and the rest
+    """Seconds of ``wall`` spent on data, training, evaluation, the rotated twins, and the rest
     (bookkeeping: planning, claims, records, aggregation) for runs executed
     sequentially in this process."""
-    totals = {"data": 0.0, "train": 0.0, "eval": 0.0}
+    totals = {"data": 0.0, "train": 0.0, "eval": 0.0, "controls": 0.0}
     for run in runs:
         done = read_json_or_none(study.run_dir(run) / "done.json")
         if done is not None:

@@ -28,8 +28,9 @@ TRAIN_COLUMNS = (
 SETTINGS_COLUMNS = ("steps", "eval_settings")
 
 #: wall seconds per phase: data loading and training are per run (a batched
-#: group's time split evenly), evaluation per representation (study/runs.py)
-TIME_COLUMNS = ("time.data", "time.train", "time.eval", "time.bookkeeping")
+#: group's time split evenly), evaluation per representation, the rotated twin per run
+#: (study/controls.py) and the rest of the group's wall time (study/runs.py)
+TIME_COLUMNS = ("time.data", "time.train", "time.eval", "time.controls", "time.bookkeeping")
 
 #: where a row comes from: ``origin`` is "disentangle" (our runs) or
 #: "disentanglement_lib" (the reference's records, ``results.load_dlib``)

@@ -81,7 +81,9 @@ def run_rows(run: Run, run_dir: Path) -> list[dict[str, Any]]:
             **{f"train.{k}": _cell(v) for k, v in done["train"].items()},
             **{k: _cell(v) for k, v in record["metrics"].items()},
             "time.data": done["time"]["data"], "time.train": done["time"]["train"],
-            "time.eval": record["eval_time"], "time.bookkeeping": done["time"]["bookkeeping"],
+            "time.eval": record["eval_time"],
+            "time.controls": done["time"].get("controls", float("nan")),  # NaN: finished before it was timed
+            "time.bookkeeping": done["time"]["bookkeeping"],
             "origin": "disentangle", "device": done["device"], **done["versions"],
             RUN_ID_COLUMN: run.run_id,
         }

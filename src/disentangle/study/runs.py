@@ -264,6 +264,7 @@ class Timings:
     data: float = 0.0
     train: float = 0.0
     eval: dict[str, dict[str, float]] = field(default_factory=dict)
+    controls: dict[str, float] = field(default_factory=dict)  # run_id -> seconds scoring its rotated twin
     total: float = 0.0
 
 
@@ -343,7 +344,7 @@ class Worker:
         evaluated = []
         for run, d in zip(runs, dirs):
             try:
-                timings.eval[run.run_id] = self._evaluate(run, d, dataset)
+                timings.eval[run.run_id], timings.controls[run.run_id] = self._evaluate(run, d, dataset)
                 evaluated.append((run, d))
             except DiskFullError:
                 raise
@@ -354,14 +355,15 @@ class Worker:
         k = len(runs)
         shared_time = {"data": timings.data / k, "train": timings.train / k}
         bookkeeping = max(0.0, timings.total - timings.data - timings.train
-                          - sum(sum(e.values()) for e in timings.eval.values())) / k
+                          - sum(sum(e.values()) for e in timings.eval.values()) - sum(timings.controls.values())) / k
         device = self.backend.resolved_device(self.study.device)
         for run, d in evaluated:
             record = {"config_hash": run.config_hash, "model_num": run.model_num, "run_id": run.run_id,
                       "train": read_json(d / "train_results.json") or train_results[run.run_id],
                       "device": device,
                       "dataset": getattr(dataset, "identity", None),  # e.g. the Scream image's SHA-256
-                      "time": {**shared_time, "eval": timings.eval[run.run_id], "bookkeeping": bookkeeping},
+                      "time": {**shared_time, "eval": timings.eval[run.run_id],
+                               "controls": timings.controls[run.run_id], "bookkeeping": bookkeeping},
                       "versions": self.versions(), "finished_at": time.time(),
                       "model_files": model_files(d / "model"),  # status/run check the sizes (model_problem)
                       "file_sizes": file_sizes(run, d)}  # and those of the other files (unchanged_since_done)
@@ -396,9 +398,10 @@ class Worker:
                 results[run.run_id] = record
         return results
 
-    def _evaluate(self, run: Run, run_dir: Path, dataset: Any) -> dict[str, float]:
-        """Every configured metric on each representation without a current record;
-        returns eval seconds per representation (`postprocessing/methods.py`, `bin/dlib_reproduce: main`)."""
+    def _evaluate(self, run: Run, run_dir: Path, dataset: Any) -> tuple[dict[str, float], float]:
+        """Every configured metric on each representation without a current record, then the
+        run's rotated twin (``controls.py``) if it has none; returns eval seconds per
+        representation and the seconds the twin took (`postprocessing/methods.py`, `bin/dlib_reproduce: main`)."""
         model = None
         seconds: dict[str, float] = {}
         for rep in run.evaluation["representations"]:
@@ -423,11 +426,14 @@ class Worker:
             with atomic_path(path) as tmp:
                 tmp.write_text(json.dumps(record, indent=2, sort_keys=True, default=float) + "\n")
                 kill_point("record_write")
+        twin_seconds = 0.0
         if wants_twin(self.study, run) and not twin_current(run, run_dir):
+            t0 = time.perf_counter()
             if model is None:
                 model = self._load_or_retrain(run, run_dir, dataset)
             evaluate_twin(run, run_dir, model, dataset, self.backend)
-        return seconds
+            twin_seconds = time.perf_counter() - t0
+        return seconds, twin_seconds
 
     def _load_or_retrain(self, run: Run, run_dir: Path, dataset: Any) -> Any:
         """The run's trained model; a model whose files cannot be read, or whose SHA-256 differs
