@@ -102,3 +102,27 @@ def test_a_twins_seconds_are_its_own_time_column_not_bookkeeping(tmp_path):
     with_twin = df[df.seed == 0]
     assert (with_twin["time.controls"] >= 0.2).all() and (with_twin["time.bookkeeping"] < 0.2).all()
     assert (df[df.seed != 0]["time.controls"] == 0).all()
+
+
+def test_mean_codes_memo_reuses_a_batchs_codes_unchanged_and_safe_to_mutate():
+    from disentangle.study.runs import MeanCodesMemo
+
+    calls = []
+
+    class Model:
+        label = "m"
+
+        def represent_mean(self, x, batch_size=64):
+            calls.append(len(x))
+            return x.reshape(len(x), -1)[:, :2] * 2.0
+
+    memo = MeanCodesMemo(Model())
+    x = np.random.default_rng(0).random((5, 4, 4, 1)).astype(np.float32)
+    first = memo.represent_mean(x)
+    first[:] = -1  # a metric that scribbles on its codes does not change the memo
+    again = memo.represent_mean(x.copy())
+    np.testing.assert_array_equal(again, x.reshape(5, -1)[:, :2] * 2.0)
+    assert calls == [5]
+    memo.represent_mean(x, batch_size=32)  # other arguments, other entry
+    memo.represent_mean(x[:3])
+    assert calls == [5, 5, 3] and (memo.hits, memo.misses) == (1, 3) and memo.label == "m"
