@@ -533,39 +533,36 @@ class GradientBoostingClassifier:
             raise ValueError("y must contain at least two classes, got "
                              f"{self.n_classes_}: {self.classes_.tolist()}")
         self.n_features_in_ = x.shape[1]
+        self._raw_init = _prior_raw(encoded.reshape(-1).astype(np.int64), self.n_classes_)
+        importance = self._fit_stages(x, encoded.reshape(-1).astype(np.int64))
+        relevant = importance.reshape(-1, x.shape[1])[self._node_count.reshape(-1) > 1]
+        if len(relevant) == 0:
+            self.feature_importances_ = np.zeros(x.shape[1])
+        else:
+            average = np.mean(relevant, axis=0, dtype=np.float64)
+            self.feature_importances_ = average / np.sum(average)
+        return self
+
+    def _fit_stages(self, x: np.ndarray, encoded: np.ndarray) -> np.ndarray:
+        """Fit the stages one after the other, each stage's trees on the negative gradient at
+        the raw predictions so far (:func:`_fit_trees`, in threads); sets the tree arrays and
+        returns the per-tree importances (stages, trees, features)."""
         n, n_features = x.shape
         multiclass = self.n_classes_ > 2
         n_trees = self.n_classes_ if multiclass else 1
         n_stages, depth = int(self.n_estimators), int(self.max_depth)
-        learning_rate = float(self.learning_rate)
-        encoded = encoded.reshape(-1).astype(np.int64)
-
-        # init: DummyClassifier(strategy="prior") + sklearn's link of the clipped priors
-        prior = np.bincount(encoded, minlength=self.n_classes_).astype(np.float64)
-        prior = prior / prior.sum()
-        eps = np.finfo(np.float64).eps
-        if multiclass:
-            p = np.clip(prior[None, :], eps, 1 - eps, dtype=np.float64)
-            self._raw_init = np.log(p / scipy.stats.gmean(p, axis=1)[:, None])[0]
-        else:
-            p = np.clip(prior[1:], eps, 1 - eps, dtype=np.float64)
-            self._raw_init = scipy.special.logit(p)
         raw = np.empty((n, n_trees))
         raw[:] = self._raw_init[None, :]
-
         xt = np.ascontiguousarray(x.T)
         presort = np.empty((n_features, n), np.int32)
         for f in range(n_features):
             presort[f] = np.argsort(xt[f], kind="stable")
         rng = self.random_state if isinstance(self.random_state, np.random.RandomState) \
             else np.random.RandomState(self.random_state)
-        max_nodes = 2 ** (depth + 1) - 1
-        self._feature = np.full((n_stages, n_trees, max_nodes), -2, np.int64)
-        self._threshold = np.full((n_stages, n_trees, max_nodes), -2.0)
-        self._left = np.full((n_stages, n_trees, max_nodes), -1, np.int64)
-        self._right = np.full((n_stages, n_trees, max_nodes), -1, np.int64)
-        self._value = np.zeros((n_stages, n_trees, max_nodes))
-        self._node_count = np.zeros((n_stages, n_trees), np.int64)
+        shape = (n_stages, n_trees, 2 ** (depth + 1) - 1)
+        self._feature, self._threshold = np.full(shape, -2, np.int64), np.full(shape, -2.0)
+        self._left, self._right = np.full(shape, -1, np.int64), np.full(shape, -1, np.int64)
+        self._value, self._node_count = np.zeros(shape), np.zeros(shape[:2], np.int64)
         importance = np.zeros((n_stages, n_trees, n_features))
         neg_g = np.empty((n_trees, n))
         n_threads = min(self._threads(), n_trees)
@@ -577,7 +574,7 @@ class GradientBoostingClassifier:
                 seeds = np.array([rng.randint(0, RAND_R_MAX) for _ in range(n_trees)], np.int64)
                 _negative_gradient(raw, encoded, multiclass, neg_g)
                 args = (xt, presort, encoded, multiclass, self.n_classes_, neg_g, raw, seeds,
-                        learning_rate, depth, self._feature[stage], self._threshold[stage],
+                        float(self.learning_rate), depth, self._feature[stage], self._threshold[stage],
                         self._left[stage], self._right[stage], self._value[stage],
                         self._node_count[stage], importance[stage])
                 if pool is None:
@@ -588,13 +585,7 @@ class GradientBoostingClassifier:
         finally:
             if pool is not None:
                 pool.shutdown()
-        relevant = importance.reshape(-1, n_features)[self._node_count.reshape(-1) > 1]
-        if len(relevant) == 0:
-            self.feature_importances_ = np.zeros(n_features)
-        else:
-            average = np.mean(relevant, axis=0, dtype=np.float64)
-            self.feature_importances_ = average / np.sum(average)
-        return self
+        return importance
 
     def _threads(self) -> int:
         if self.n_threads is not None:
@@ -657,6 +648,19 @@ class GradientBoostingClassifier:
         _predict_raw(x, self._feature, self._threshold, self._left, self._right, self._value,
                      float(self.learning_rate), raw)
         return raw
+
+
+def _prior_raw(encoded: np.ndarray, n_classes: int) -> np.ndarray:
+    """The initial raw predictions: ``DummyClassifier(strategy="prior")`` and sklearn's link of
+    the clipped class priors (multiclass: ``log(p / gmean(p))``; binary: ``logit(p)``)."""
+    prior = np.bincount(encoded, minlength=n_classes).astype(np.float64)
+    prior = prior / prior.sum()
+    eps = np.finfo(np.float64).eps
+    if n_classes > 2:
+        p = np.clip(prior[None, :], eps, 1 - eps, dtype=np.float64)
+        return np.log(p / scipy.stats.gmean(p, axis=1)[:, None])[0]
+    p = np.clip(prior[1:], eps, 1 - eps, dtype=np.float64)
+    return scipy.special.logit(p)
 
 
 def _check_x(X) -> np.ndarray:

@@ -297,6 +297,12 @@ _BLOCK = 256
 
 @njit(cache=True, nogil=True)
 def _loss_grad(w, X, XT, y, n_classes, binary, l2, grad, buf, Z):
+    """The objective and its gradient (into ``grad``) at ``w``: binomial for 2 classes, else
+    multinomial by one of two kernels. They are not duplicates: they sum the exponentials in
+    different orders (results differ in the last bits, so which one runs is part of the
+    estimator's behaviour) and each is the faster one on its side of
+    :data:`_BLOCKED_MAX_CLASSES` (n = 5,000, D = 10, one loaded core: blocked 0.33 ms vs 0.62 ms
+    per call at K = 4, per sample 1.50 ms vs 2.22 ms at K = 32)."""
     if binary:
         return _binomial_loss_grad(w, X, y, l2, grad)
     if n_classes < _BLOCKED_MAX_CLASSES:
