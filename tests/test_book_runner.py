@@ -139,7 +139,7 @@ def test_rerun_box_goes_before_the_first_section():
     assert nb["cells"][-1] is box
 
 
-def test_scale_note_states_every_training_deviation_from_the_paper(project_root):
+def test_scale_box_states_every_training_deviation_from_the_paper(project_root):
     from disentangle import book, params
 
     paper = params.load(project_root / "params" / "paper.yaml")
@@ -150,13 +150,13 @@ def test_scale_note_states_every_training_deviation_from_the_paper(project_root)
     for key, spec in schema.items():
         if key not in ("log_every", "checkpoint_every", "models_per_batch") and t[key] != spec.default:
             assert any(line.startswith(f"{key} ") for line in stated), key
-    note = book.scale_note(default)
+    note = book.scale_box(default)
     assert "steps 1,200 (paper: 300,000)" in note and "batch_size 32 (paper: 64)" in note
     assert not any(line.startswith("lr ") for line in stated)  # the default trains at the paper's rate
     assert "outside the paper's grid" not in note and book.outside_paper_grid(default) == 0
 
 
-def test_scale_note_counts_runs_outside_the_paper_grid(project_root, tmp_path):
+def test_scale_box_counts_runs_outside_the_paper_grid(project_root, tmp_path):
     from disentangle import book, params
 
     text = (project_root / "params" / "ci.yaml").read_text()
@@ -166,7 +166,7 @@ def test_scale_note_counts_runs_outside_the_paper_grid(project_root, tmp_path):
     p = params.load(path, root=project_root)
     # 1 dataset x 4 values x 2 seeds = 8 runs; outside: beta = 3 at both seeds, seed 50 of the 3 other values
     assert book.outside_paper_grid(p) == 5
-    assert "5 of the 8 models lie outside the paper's grid" in book.scale_note(p)
+    assert "5 of the 8 models lie outside the paper's grid" in book.scale_box(p)
 
 
 def test_study_progress_prints_a_line_when_the_run_counts_change(tmp_path):

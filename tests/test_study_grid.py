@@ -220,3 +220,32 @@ def test_a_study_mixing_paper_and_other_runs_keeps_the_paper_numbers(tmp_path):
     assert [r.value_index for r in runs] == [0, 0, None, None]
     assert runs[0].name == f"00000-{runs[0].train_hash[:8]}"
     assert len({r.name for r in runs}) == 4 and all(r.name.startswith(r.run_id + "-") for r in runs)
+
+
+#: train hashes (first 16 hex digits) of runs with settings added after runs existed, as
+#: computed before the deviations from the reference moved to ``params.reference_deviations``
+_PINNED_TRAIN_HASHES = [
+    ("beta_vae", 4, {}, "e686f6e5676ae71c"),
+    ("beta_vae", 4, {"lr": 1e-3}, "aaac5c2aabbe4f74"),
+    ("beta_vae", 4, {"lr_warmup": 100}, "7fba4669783aca6f"),
+    ("beta_vae", 4, {"lr_final": 1e-5}, "b0c6f2ccbd3a3daa"),
+    ("beta_vae", 4, {"precision": "bf16"}, "95efa09c8a153d32"),
+    ("beta_vae", 4, {"annealed_vae_iteration_threshold": 500}, "e686f6e5676ae71c"),
+    ("annealed_vae", 25, {"annealed_vae_iteration_threshold": 500}, "0b865298cf0cc92a"),
+    ("factor_vae", 30, {"lr": 3e-4, "lr_warmup": 50, "lr_final": 1e-5, "precision": "bf16", "steps": 1200},
+     "069cf384a8e6e2e5"),
+]
+
+
+@pytest.mark.parametrize("method,value,changes,expected", _PINNED_TRAIN_HASHES)
+def test_run_identity_reads_the_deviations_from_the_reference_and_keeps_its_hashes(method, value, changes,
+                                                                                   expected):
+    from disentangle.params import reference_deviations
+    from disentangle.study.grid import HASHED_TRAINING
+
+    run = make_run("dsprites", "procedural", method, value, 0, {**TRAINING, **changes}, EVALUATION)
+    assert run.train_hash[:16] == expected
+    # what the book's scale box lists is what the identity hashes beyond the always-hashed settings
+    deviations = reference_deviations({**TRAINING, **changes}, (method,))
+    assert set(deviations) - set(HASHED_TRAINING) == set(changes) - set(HASHED_TRAINING) - (
+        {"annealed_vae_iteration_threshold"} if method != "annealed_vae" else set())

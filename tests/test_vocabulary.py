@@ -123,6 +123,13 @@ def test_metric_runner_registry_matches_the_vocabulary():
             assert ev.SETTINGS[which][name] == config.settings(which)
             assert set(config.settings(which)) <= set(accepted), name
         assert set(config.fast_changes) <= set(config.paper_settings)
+        # the vocabulary says which configs fit logistic regressions / parallel classifiers
+        assert not config.logistic or "classifiers" in accepted, name
+        assert not config.parallel or "n_jobs" in accepted, name
+    assert {n for n, c in vocabulary.METRIC_CONFIGS.items() if c.logistic} == {
+        "beta_vae_sklearn", "modularity_explicitness", "downstream_task_logistic_regression"}
+    assert {n for n, c in vocabulary.METRIC_CONFIGS.items() if c.parallel} == {
+        "dci", "downstream_task_boosted_trees", "downstream_task_logistic_regression", "sap_score"}
 
 
 def test_overridable_keys_exist_in_each_configs_settings():

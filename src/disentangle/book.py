@@ -203,7 +203,7 @@ def stage_source(p: params_mod.Params) -> Path:
     downloads = stage_downloads(p, current, stage / "book" / DOWNLOADS)
     intro = stage / "book" / "intro.md"
     if intro.is_file():
-        note = scale_note(p) + "\n\n" + downloads_note(p, downloads)
+        note = scale_box(p) + "\n\n" + downloads_note(p, downloads)
         intro.write_text(intro.read_text(encoding="utf-8").replace("<!-- SCALE -->", note), encoding="utf-8")
     for name in params_mod.toc_chapters(root):
         if name in current:
@@ -336,27 +336,19 @@ WHAT_SCALE_SHOWS = {
     "300,000 steps, paper metric settings. Its tables can be compared with the paper cell by cell.",
 }
 
-#: training settings that do not change what a model learns (not listed as deviations)
-_OPERATIONAL_TRAINING = ("log_every", "checkpoint_every", "models_per_batch")
-
-
 def training_deviations(p: params_mod.Params) -> list[str]:
-    """Each training setting of ``p`` that differs from the reference's (the schema's
-    defaults are the reference's, `methods/unsupervised/train.py`, `shared.gin`), e.g. ``"lr 0.001 (paper: 0.0001)"``."""
-    t = p.study["training"]
+    """Each training setting of ``p`` that differs from the reference's
+    (``params.reference_deviations``, which also decides a run's identity), as a line, e.g.
+    ``"lr 0.001 (paper: 0.0001)"``."""
     out = []
-    for key, spec in params_mod.STUDY_SCHEMA["training"].items():
-        if key in _OPERATIONAL_TRAINING or t.get(key) == spec.default:
-            continue
-        value = t[key]
+    for key, value in params_mod.reference_deviations(p.study["training"], p.study["methods"]).items():
+        default = params_mod.STUDY_SCHEMA["training"][key].default
         if key == "precision" and value == "auto":
             from .devices import resolve_precision  # imports torch: only for this line
 
             value = f"auto (here {resolve_precision('auto', p.shared['device'])})"
-        if key == "annealed_vae_iteration_threshold" and "annealed_vae" not in p.study["methods"]:
-            continue
-        fmt = (lambda v: f"{v:,}") if isinstance(spec.default, int) and not isinstance(spec.default, bool) else str
-        out.append(f"{key} {fmt(value)} (paper: {fmt(spec.default)})")
+        fmt = (lambda v: f"{v:,}") if isinstance(default, int) and not isinstance(default, bool) else str
+        out.append(f"{key} {fmt(value)} (paper: {fmt(default)})")
     return out
 
 
@@ -368,7 +360,7 @@ def outside_paper_grid(p: params_mod.Params) -> int:
     return sum(not in_paper_grid(*point) for point in Study(p).grid())
 
 
-def scale_note(p: params_mod.Params) -> str:
+def scale_box(p: params_mod.Params) -> str:
     """The intro's statement of the scale this book was built at (from the params file)."""
     s, t, e = p.study, p.study["training"], p.study["evaluation"]
     counts = [len(s["values"].get(m) or vocabulary.paper_grid()[m]) for m in s["methods"]]

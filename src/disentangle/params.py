@@ -220,6 +220,28 @@ STUDY_SCHEMA: Schema = {
     },
 }
 
+#: training settings that do not change what a model learns: never a deviation from the reference
+OPERATIONAL_TRAINING = ("log_every", "checkpoint_every", "models_per_batch")
+
+
+def reference_deviations(training: dict[str, Any], methods) -> dict[str, Any]:
+    """The training settings that differ from the reference's, key -> value in the schema's
+    order: the one place that decides it, for a run's identity (``study.grid.make_run``) and
+    the book's scale box (``book.training_deviations``). The schema's defaults are the
+    reference's (`methods/unsupervised/train.py`, `model_configs/shared.gin`). A setting
+    missing from ``training`` is the reference's; :data:`OPERATIONAL_TRAINING` never deviates;
+    AnnealedVAE's ``annealed_vae_iteration_threshold`` deviates only when ``methods``
+    include ``annealed_vae``."""
+    out = {}
+    for key, spec in STUDY_SCHEMA["training"].items():
+        if key in OPERATIONAL_TRAINING or key not in training or training[key] == spec.default:
+            continue
+        if key == "annealed_vae_iteration_threshold" and "annealed_vae" not in methods:
+            continue
+        out[key] = training[key]
+    return out
+
+
 TOP_LEVEL = ("shared", "study", "chapters")
 
 

@@ -68,6 +68,10 @@ class MetricConfig:
     #: the paper's scores of this config: label -> output key (``<name>.<key>`` columns)
     scores: Mapping[str, str] = field(default_factory=dict)
     kind: str = "disentanglement"  #: disentanglement | unsupervised | downstream
+    #: fits a logistic regression whose semantics follow ``classifiers`` (``metrics.evaluate``)
+    logistic: bool = False
+    #: fits one classifier per factor, in parallel threads (``n_jobs``; values do not depend on it)
+    parallel: bool = False
 
     @property
     def overridable(self) -> tuple[str, ...]:
@@ -144,23 +148,23 @@ METRIC_CONFIGS: dict[str, MetricConfig] = {c.name: c for c in (
         dict(batch_size=64, num_train=10_000, num_eval=5_000),
         seeds={"mean": 3071714933, "sampled": 1650906866},
         fast_changes=dict(num_train=2_000, num_eval=1_000),
-        scores={"BetaVAE": "eval_accuracy"}),
+        scores={"BetaVAE": "eval_accuracy"}, logistic=True),
     MetricConfig(
         "dci", "DCI Disentanglement",
         dict(num_train=10_000, num_test=5_000, batch_size=16, classifier="gbt"),
         seeds={"mean": 3626093760, "sampled": 1879422756},
-        scores={"DCI": "disentanglement"}),
+        scores={"DCI": "disentanglement"}, parallel=True),
     MetricConfig(
         "downstream_task_boosted_trees", "downstream task (boosted trees)",
         dict(num_train=DOWNSTREAM_TRAIN_SIZES, num_test=5_000, batch_size=16, predictor="boosted_trees"),
         seeds={"mean": 2588848963, "sampled": 1277901399},
-        scores={"GBT": ""}, kind="downstream"),
+        scores={"GBT": ""}, kind="downstream", parallel=True),
     MetricConfig(
         "downstream_task_logistic_regression", "downstream task (logistic regression)",
         dict(num_train=DOWNSTREAM_TRAIN_SIZES, num_test=5_000, batch_size=16, predictor="logistic_regression"),
         seeds={"mean": 3684848379, "sampled": 3830135878},
         fast_changes=dict(predictor="logistic_regression_fast"),
-        scores={"LR": ""}, kind="downstream"),
+        scores={"LR": ""}, kind="downstream", logistic=True, parallel=True),
     MetricConfig(
         "factor_vae_metric", "FactorVAE score",
         dict(batch_size=64, num_train=10_000, num_eval=5_000, num_variance_estimate=10_000, prune_threshold=0.05),
@@ -176,12 +180,12 @@ METRIC_CONFIGS: dict[str, MetricConfig] = {c.name: c for c in (
         "modularity_explicitness", "Modularity",
         dict(num_train=10_000, num_test=5_000, batch_size=16, num_bins=20),
         seeds={"mean": 1819583497, "sampled": 1171049868},
-        scores={"Modularity": "modularity_score"}),
+        scores={"Modularity": "modularity_score"}, logistic=True),
     MetricConfig(
         "sap_score", "SAP score",
         dict(num_train=10_000, num_test=5_000, batch_size=16, continuous_factors=False),
         seeds={"mean": 2678185683, "sampled": 1646868794},
-        scores={"SAP": "SAP_score"}),
+        scores={"SAP": "SAP_score"}, parallel=True),
     MetricConfig(
         "unsupervised", "unsupervised scores",
         dict(num_train=10_000, batch_size=16, num_bins=20),

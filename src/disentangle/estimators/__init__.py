@@ -1,8 +1,9 @@
 """The classifiers the metrics fit (book/design.md, "Classifier semantics"), below ``metrics`` and
-independent of it: numba re-implementations of scikit-learn's estimators
-(:mod:`.logistic`: ``LogisticRegression``/``LogisticRegressionCV``; :mod:`.gbt`:
-``GradientBoostingClassifier``) and the pinned factories that build every
-estimator with the reference's settings (:mod:`.factories`)."""
+independent of it. What is fitted is scikit-learn's estimators with the reference's settings,
+pinned in :mod:`.factories` (the ``sklearn_*`` factories build scikit-learn's own). The numba
+modules are accelerators of two of them, tested against scikit-learn: :mod:`.gbt`
+(``GradientBoostingClassifier``: the same trees) and :mod:`.logistic`
+(``LogisticRegression``/``LogisticRegressionCV``: the same solver steps)."""
 
 from .factories import (CLASSIFIER_SEMANTICS, check_classifiers, gradient_boosting_classifier,
                         hist_gradient_boosting_classifier, linear_svc, logistic_regression,

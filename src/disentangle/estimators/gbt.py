@@ -152,277 +152,333 @@ def _next_random(state):
 def _fit_trees(k_lo, k_hi, xt, presort, y, multiclass, n_classes, neg_g, raw, seeds,
                learning_rate, max_depth, feature, threshold, left, right, value, node_count,
                importance):
-    """Grow the trees k_lo..k_hi-1 of one stage on the negative gradient rows
-    ``neg_g[k]``, set their leaf values and add ``learning_rate * leaf value`` to
-    ``raw[:, k]``. Tree arrays (trees, max nodes) are filled in sklearn's node order."""
+    """One stage's trees k_lo..k_hi-1: grow each on its negative gradient row ``neg_g[k]``
+    (:func:`_grow_tree`), record its importances, set its leaf values (:func:`_leaf_values`)
+    and add ``learning_rate * leaf value`` to ``raw[:, k]``. Tree arrays (trees, max nodes)
+    are filled in sklearn's node order."""
     n_features, n = xt.shape
+    max_nodes = feature.shape[1]
     ords = np.empty((n_features, n), np.int32)  # per feature: node segments in value order
     samples = np.empty(n, np.int32)  # sklearn's ``samples`` array
-    buffer = np.empty(n, np.int32)
-    goes_left = np.zeros(n, np.bool_)
     leaf_of = np.empty(n, np.int32)
-    features = np.empty(n_features, np.int64)
-    constant_features = np.zeros(n_features, np.int64)
-    stack_size = 2 * max_depth + 2
-    st_start = np.empty(stack_size, np.int64)
-    st_end = np.empty(stack_size, np.int64)
-    st_depth = np.empty(stack_size, np.int64)
-    st_parent = np.empty(stack_size, np.int64)
-    st_left = np.empty(stack_size, np.bool_)
-    st_impurity = np.empty(stack_size)
-    st_constant = np.empty(stack_size, np.int64)
-    max_nodes = feature.shape[1]
     node_impurity = np.empty(max_nodes)
     node_weight = np.empty(max_nodes)
-    leaf_count = np.zeros(max_nodes + 1, np.int64)
-    gbuf = np.empty(n)
-    hbuf = np.empty(n)
-    n_weight = float(n)
-    inverse = np.empty(n + 1)
+    inverse = np.empty(n + 1)  # reciprocals for the proxy's estimate
     inverse[0] = 0.0
     for m in range(1, n + 1):
         inverse[m] = 1.0 / m
     factor = (n_classes - 1) / n_classes
     for k in range(k_lo, k_hi):
-        r = neg_g[k]
-        for i in range(n):
-            samples[i] = i
-        for f in range(n_features):
-            features[f] = f
-        state = np.int64(seeds[k])
-        top = 1
-        st_start[0], st_end[0], st_depth[0], st_parent[0] = 0, n, 0, -1
-        st_left[0], st_impurity[0], st_constant[0] = False, np.inf, 0
-        count = 0
-        first = True
-        while top > 0:
-            top -= 1
-            start, end, depth = st_start[top], st_end[top], st_depth[top]
-            parent, is_left, impurity = st_parent[top], st_left[top], st_impurity[top]
-            n_known = st_constant[top]
-            n_node = end - start
-            weight = float(n_node)
-            total = 0.0
-            sq_total = 0.0
-            for q in range(start, end):
-                v = r[samples[q]]
-                total += v
-                sq_total += v * v
-            is_leaf = depth >= max_depth or n_node < 2
-            if first:
-                impurity = sq_total / weight - (total / weight) ** 2.0
-                first = False
-            is_leaf = is_leaf or impurity <= EPSILON
-            best_pos = end
-            best_feature = -2
-            best_threshold = -2.0
-            impurity_left = 0.0
-            impurity_right = 0.0
-            n_total = n_known
-            if not is_leaf:
-                # ---- sklearn's node_split_best
-                best_proxy = -np.inf
-                f_i = n_features
-                n_visited = 0
-                n_found = 0
-                n_drawn = 0
-                last_sorted = -1
-                while f_i > n_total and (n_visited < n_features
-                                         or n_visited <= n_found + n_drawn):
-                    n_visited += 1
-                    state, draw = _next_random(state)
-                    f_j = n_drawn + draw % (f_i - n_found - n_drawn)
-                    if f_j < n_known:
-                        tmp = features[n_drawn]
-                        features[n_drawn] = features[f_j]
-                        features[f_j] = tmp
-                        n_drawn += 1
-                        continue
-                    f_j += n_found
-                    f = features[f_j]
-                    row = presort[f] if depth == 0 else ords[f]
-                    xf = xt[f]
-                    v_first = xf[row[start]]
-                    v_last = xf[row[end - 1]]
-                    if v_last != v_first:  # sorting all-equal values leaves the order alone
-                        last_sorted = f
-                    if v_last <= v_first + FEATURE_THRESHOLD:
-                        tmp = features[f_j]
-                        features[f_j] = features[n_total]
-                        features[n_total] = tmp
-                        n_found += 1
-                        n_total += 1
-                        continue
-                    f_i -= 1
-                    tmp = features[f_i]
-                    features[f_i] = features[f_j]
-                    features[f_j] = tmp
-                    # scan the candidate positions: sklearn's criterion.update adds
-                    # the samples since the last candidate one by one (or, when the
-                    # rest of the node is shorter, subtracts the rest from the total);
-                    # the proxy is first estimated with reciprocals and computed
-                    # exactly (as sklearn does) only where it may beat the best
-                    sum_left = 0.0
-                    pos = start
-                    prev = xf[row[start]]
-                    for p in range(start + 1, end):
-                        sum_left += r[row[p - 1]]
-                        v = xf[row[p]]
-                        if v <= prev + FEATURE_THRESHOLD:
-                            prev = v
-                            continue
-                        if (p - pos) > (end - p):
-                            sum_left = total
-                            for q in range(end - 1, p - 1, -1):
-                                sum_left -= r[row[q]]
-                        pos = p
-                        sum_right = total - sum_left
-                        estimate = (sum_left * sum_left * inverse[p - start]
-                                    + sum_right * sum_right * inverse[end - p])
-                        if estimate >= best_proxy * (1.0 - 1e-12):
-                            proxy = (sum_left * sum_left / float(p - start)
-                                     + sum_right * sum_right / float(end - p))
-                            if proxy > best_proxy:
-                                best_proxy = proxy
-                                best_pos = p
-                                best_feature = f
-                                best_threshold = np.float64(prev) / 2.0 + np.float64(v) / 2.0
-                        prev = v
-                if best_pos < end:
-                    # samples are left sorted by the last sorted feature ...
-                    if last_sorted >= 0:
-                        row = presort[last_sorted] if depth == 0 else ords[last_sorted]
-                        for q in range(start, end):
-                            samples[q] = row[q]
-                    # ... then partitioned in place (partition_samples_final)
-                    xb = xt[best_feature]
-                    a = start
-                    b = end
-                    while a < b:
-                        if xb[samples[a]] <= best_threshold:
-                            a += 1
-                        else:
-                            b -= 1
-                            tmp = samples[a]
-                            samples[a] = samples[b]
-                            samples[b] = tmp
-                    n_left = float(best_pos - start)
-                    n_right = float(end - best_pos)
-                    if (best_pos - start) <= (end - best_pos):
-                        sum_left = 0.0
-                        for q in range(start, best_pos):
-                            sum_left += r[samples[q]]
-                    else:
-                        sum_left = total
-                        for q in range(end - 1, best_pos - 1, -1):
-                            sum_left -= r[samples[q]]
-                    sum_right = total - sum_left
-                    sq_left = 0.0
-                    for q in range(start, best_pos):
-                        v = r[samples[q]]
-                        sq_left += v * v
-                    sq_right = sq_total - sq_left
-                    impurity_left = sq_left / n_left - (sum_left / n_left) ** 2.0
-                    impurity_right = sq_right / n_right - (sum_right / n_right) ** 2.0
-                    improvement = (weight / n_weight) * (impurity - (n_right / weight * impurity_right)
-                                                         - (n_left / weight * impurity_left))
-                    if improvement + EPSILON < 0.0:
-                        best_pos = end
-                for q in range(n_known):
-                    features[q] = constant_features[q]
-                for q in range(n_known, n_total):
-                    constant_features[q] = features[q]
-                is_leaf = best_pos >= end
-            # ---- add the node
-            node = count
-            count += 1
-            if parent >= 0:
-                if is_left:
-                    left[k, parent] = node
-                else:
-                    right[k, parent] = node
-            left[k, node] = -1
-            right[k, node] = -1
-            node_impurity[node] = impurity
-            node_weight[node] = weight
-            if is_leaf:
-                feature[k, node] = -2
-                threshold[k, node] = -2.0
-                for q in range(start, end):
-                    leaf_of[samples[q]] = node
-                continue
-            feature[k, node] = best_feature
-            threshold[k, node] = best_threshold
-            # children's segments of every feature's sorted order (stable
-            # partition; not needed when the children are leaves by depth)
-            if depth + 1 < max_depth:
-                for q in range(start, end):
-                    goes_left[samples[q]] = q < best_pos
-            for f in range(n_features if depth + 1 < max_depth else 0):
-                source = presort[f] if depth == 0 else ords[f]
-                row = ords[f]
-                a = start
-                b = 0
-                for q in range(start, end):
-                    s = source[q]
-                    if goes_left[s]:
-                        row[a] = s
-                        a += 1
-                    else:
-                        buffer[b] = s
-                        b += 1
-                for q in range(b):
-                    row[a + q] = buffer[q]
-            # push right then left (left is processed first)
-            st_start[top], st_end[top], st_depth[top], st_parent[top] = best_pos, end, depth + 1, node
-            st_left[top], st_impurity[top], st_constant[top] = False, impurity_right, n_total
-            top += 1
-            st_start[top], st_end[top], st_depth[top], st_parent[top] = start, best_pos, depth + 1, node
-            st_left[top], st_impurity[top], st_constant[top] = True, impurity_left, n_total
-            top += 1
+        count = _grow_tree(xt, presort, neg_g[k], np.int64(seeds[k]), max_depth, inverse, ords, samples,
+                           leaf_of, feature[k], threshold[k], left[k], right[k], node_impurity, node_weight)
         node_count[k] = count
-        # ---- importances (Tree.compute_feature_importances(normalize=False))
-        for f in range(n_features):
-            importance[k, f] = 0.0
-        for node in range(count):
-            lc = left[k, node]
-            if lc != -1:
-                rc = right[k, node]
-                importance[k, feature[k, node]] += (
-                    node_weight[node] * node_impurity[node] - node_weight[lc] * node_impurity[lc]
-                    - node_weight[rc] * node_impurity[rc])
-        for f in range(n_features):
-            importance[k, f] /= node_weight[0]
-        # ---- leaf values: one Newton step per leaf (samples in index order)
-        leaf_count[:] = 0
-        for i in range(n):
-            leaf_count[leaf_of[i] + 1] += 1
-        for node in range(count):
-            leaf_count[node + 1] += leaf_count[node]
-        for i in range(n):
-            node = leaf_of[i]
-            slot = leaf_count[node]
-            leaf_count[node] += 1
-            g = r[i]
-            target = 1.0 if y[i] == (k if multiclass else 1) else 0.0
-            prob = target - g
-            gbuf[slot] = g
-            hbuf[slot] = prob * (1.0 - prob)
-        lo = 0
-        for node in range(count):
-            value[k, node] = 0.0
-            hi = leaf_count[node]
-            m = hi - lo
-            if m > 0:
-                numerator = _pairwise_sum(gbuf, lo, m) / float(m)
-                if multiclass:
-                    numerator *= factor
-                denominator = _pairwise_sum(hbuf, lo, m) / float(m)
-                if abs(denominator) >= 1e-150:
-                    value[k, node] = numerator / denominator
-            lo = hi
+        _tree_importances(feature[k], left[k], right[k], count, node_impurity, node_weight, importance[k])
+        _leaf_values(neg_g[k], y, k if multiclass else 1, multiclass, factor, leaf_of, count, value[k])
         for i in range(n):
             raw[i, k] += learning_rate * value[k, leaf_of[i]]
+
+
+@njit(cache=True, nogil=True)
+def _grow_tree(xt, presort, r, state, max_depth, inverse, ords, samples, leaf_of, feature, threshold,
+               left, right, node_impurity, node_weight):
+    """Grow one tree on the residuals ``r`` as sklearn's ``DepthFirstTreeBuilder`` does (a
+    stack, left child first), splitting each node with :func:`_split_node`. Fills the tree
+    arrays, each node's impurity and weight, and each sample's leaf; returns the node count."""
+    n_features, n = xt.shape
+    features = np.empty(n_features, np.int64)
+    constant_features = np.zeros(n_features, np.int64)
+    goes_left = np.zeros(n, np.bool_)
+    buffer = np.empty(n, np.int32)
+    stack_size = 2 * max_depth + 2
+    st_bounds = np.empty((stack_size, 4), np.int64)  # start, end, depth, parent
+    st_left = np.empty(stack_size, np.bool_)
+    st_impurity = np.empty(stack_size)
+    st_constant = np.empty(stack_size, np.int64)
+    for i in range(n):
+        samples[i] = i
+    for f in range(n_features):
+        features[f] = f
+    st_bounds[0, 0], st_bounds[0, 1], st_bounds[0, 2], st_bounds[0, 3] = 0, n, 0, -1
+    st_left[0], st_impurity[0], st_constant[0] = False, np.inf, 0
+    top = 1
+    count = 0
+    while top > 0:
+        top -= 1
+        start, end, depth, parent = st_bounds[top, 0], st_bounds[top, 1], st_bounds[top, 2], st_bounds[top, 3]
+        is_left, impurity, n_known = st_left[top], st_impurity[top], st_constant[top]
+        weight = float(end - start)
+        total = 0.0
+        sq_total = 0.0
+        for q in range(start, end):
+            v = r[samples[q]]
+            total += v
+            sq_total += v * v
+        if count == 0:  # the root's impurity
+            impurity = sq_total / weight - (total / weight) ** 2.0
+        best_pos = end
+        best_feature = -2
+        best_threshold = -2.0
+        impurity_left = 0.0
+        impurity_right = 0.0
+        n_total = n_known
+        if not (depth >= max_depth or end - start < 2 or impurity <= EPSILON):
+            state, best_pos, best_feature, best_threshold, impurity_left, impurity_right, n_total = _split_node(
+                xt, presort, ords, r, samples, features, constant_features, state, start, end, depth,
+                n_known, impurity, total, sq_total, inverse)
+        # ---- add the node
+        node = count
+        count += 1
+        if parent >= 0:
+            if is_left:
+                left[parent] = node
+            else:
+                right[parent] = node
+        left[node] = -1
+        right[node] = -1
+        node_impurity[node] = impurity
+        node_weight[node] = weight
+        if best_pos >= end:  # a leaf
+            feature[node] = -2
+            threshold[node] = -2.0
+            for q in range(start, end):
+                leaf_of[samples[q]] = node
+            continue
+        feature[node] = best_feature
+        threshold[node] = best_threshold
+        if depth + 1 < max_depth:  # not needed when the children are leaves by depth
+            _split_sorted_orders(presort, ords, samples, start, best_pos, end, depth, goes_left, buffer)
+        # push right then left (left is processed first)
+        st_bounds[top, 0], st_bounds[top, 1], st_bounds[top, 2], st_bounds[top, 3] = best_pos, end, depth + 1, node
+        st_left[top], st_impurity[top], st_constant[top] = False, impurity_right, n_total
+        top += 1
+        st_bounds[top, 0], st_bounds[top, 1], st_bounds[top, 2], st_bounds[top, 3] = start, best_pos, depth + 1, node
+        st_left[top], st_impurity[top], st_constant[top] = True, impurity_left, n_total
+        top += 1
+    return count
+
+
+@njit(cache=True, nogil=True)
+def _split_node(xt, presort, ords, r, samples, features, constant_features, state, start, end, depth,
+                n_known, impurity, total, sq_total, inverse):
+    """sklearn's ``BestSplitter.node_split_best`` on the node ``samples[start:end]``: draw the
+    features in sklearn's Fisher-Yates order (setting constant ones aside), scan each
+    (:func:`_scan_feature`), then sort and partition ``samples`` by the best split
+    (:func:`_partition_samples`) and reject it if it does not improve the impurity.
+
+    Returns (random state, best position, feature, threshold, left impurity, right impurity,
+    known constant features); best position = ``end``: no split (a leaf)."""
+    n_features, n = xt.shape
+    best_proxy = -np.inf
+    best_pos = end
+    best_feature = -2
+    best_threshold = -2.0
+    n_total = n_known
+    f_i = n_features
+    n_visited = 0
+    n_found = 0
+    n_drawn = 0
+    last_sorted = -1
+    while f_i > n_total and (n_visited < n_features or n_visited <= n_found + n_drawn):
+        n_visited += 1
+        state, draw = _next_random(state)
+        f_j = n_drawn + draw % (f_i - n_found - n_drawn)
+        if f_j < n_known:
+            features[n_drawn], features[f_j] = features[f_j], features[n_drawn]
+            n_drawn += 1
+            continue
+        f_j += n_found
+        f = features[f_j]
+        row = presort[f] if depth == 0 else ords[f]
+        xf = xt[f]
+        v_first = xf[row[start]]
+        v_last = xf[row[end - 1]]
+        if v_last != v_first:  # sorting all-equal values leaves the order alone
+            last_sorted = f
+        if v_last <= v_first + FEATURE_THRESHOLD:
+            features[f_j], features[n_total] = features[n_total], features[f_j]
+            n_found += 1
+            n_total += 1
+            continue
+        f_i -= 1
+        features[f_i], features[f_j] = features[f_j], features[f_i]
+        best_proxy, best_pos, best_feature, best_threshold = _scan_feature(
+            xf, row, r, f, start, end, total, inverse, best_proxy, best_pos, best_feature, best_threshold)
+    impurity_left = 0.0
+    impurity_right = 0.0
+    if best_pos < end:
+        _partition_samples(samples, presort, ords, last_sorted, xt[best_feature], best_threshold, start, end,
+                           depth)
+        impurity_left, impurity_right = _children_impurities(r, samples, start, best_pos, end, total, sq_total)
+        n_left = float(best_pos - start)
+        n_right = float(end - best_pos)
+        weight = float(end - start)
+        improvement = (weight / float(n)) * (impurity - (n_right / weight * impurity_right)
+                                             - (n_left / weight * impurity_left))
+        if improvement + EPSILON < 0.0:
+            best_pos = end
+    for q in range(n_known):
+        features[q] = constant_features[q]
+    for q in range(n_known, n_total):
+        constant_features[q] = features[q]
+    return state, best_pos, best_feature, best_threshold, impurity_left, impurity_right, n_total
+
+
+@njit(cache=True, nogil=True)
+def _scan_feature(xf, row, r, f, start, end, total, inverse, best_proxy, best_pos, best_feature,
+                  best_threshold):
+    """The candidate splits of feature ``f`` (values ``xf``, the node's samples in value order
+    ``row[start:end]``) against the best so far; returns the new best (proxy, position,
+    feature, threshold).
+
+    sklearn's ``criterion.update`` adds the samples since the last candidate one by one (or,
+    when the rest of the node is shorter, subtracts the rest from the total); the proxy is
+    first estimated with reciprocals and computed exactly (as sklearn does) only where it may
+    beat the best."""
+    sum_left = 0.0
+    pos = start
+    prev = xf[row[start]]
+    for p in range(start + 1, end):
+        sum_left += r[row[p - 1]]
+        v = xf[row[p]]
+        if v <= prev + FEATURE_THRESHOLD:
+            prev = v
+            continue
+        if (p - pos) > (end - p):
+            sum_left = total
+            for q in range(end - 1, p - 1, -1):
+                sum_left -= r[row[q]]
+        pos = p
+        sum_right = total - sum_left
+        estimate = sum_left * sum_left * inverse[p - start] + sum_right * sum_right * inverse[end - p]
+        if estimate >= best_proxy * (1.0 - 1e-12):
+            proxy = sum_left * sum_left / float(p - start) + sum_right * sum_right / float(end - p)
+            if proxy > best_proxy:
+                best_proxy = proxy
+                best_pos = p
+                best_feature = f
+                best_threshold = np.float64(prev) / 2.0 + np.float64(v) / 2.0
+        prev = v
+    return best_proxy, best_pos, best_feature, best_threshold
+
+
+@njit(cache=True, nogil=True)
+def _partition_samples(samples, presort, ords, last_sorted, xb, threshold, start, end, depth):
+    """sklearn's sample order after a split: ``samples[start:end]`` are left sorted by the
+    last feature sorted (the node's order of ``last_sorted``), then partitioned in place by
+    ``xb <= threshold`` with its swap loop (``partition_samples_final``)."""
+    if last_sorted >= 0:
+        row = presort[last_sorted] if depth == 0 else ords[last_sorted]
+        for q in range(start, end):
+            samples[q] = row[q]
+    a = start
+    b = end
+    while a < b:
+        if xb[samples[a]] <= threshold:
+            a += 1
+        else:
+            b -= 1
+            samples[a], samples[b] = samples[b], samples[a]
+
+
+@njit(cache=True, nogil=True)
+def _children_impurities(r, samples, start, pos, end, total, sq_total):
+    """The impurities ``sq_sum / n - mean**2`` of the children ``samples[start:pos]`` and
+    ``samples[pos:end]``, the sums accumulated as sklearn's criterion does."""
+    n_left = float(pos - start)
+    n_right = float(end - pos)
+    if (pos - start) <= (end - pos):
+        sum_left = 0.0
+        for q in range(start, pos):
+            sum_left += r[samples[q]]
+    else:
+        sum_left = total
+        for q in range(end - 1, pos - 1, -1):
+            sum_left -= r[samples[q]]
+    sum_right = total - sum_left
+    sq_left = 0.0
+    for q in range(start, pos):
+        v = r[samples[q]]
+        sq_left += v * v
+    sq_right = sq_total - sq_left
+    return (sq_left / n_left - (sum_left / n_left) ** 2.0,
+            sq_right / n_right - (sum_right / n_right) ** 2.0)
+
+
+@njit(cache=True, nogil=True)
+def _split_sorted_orders(presort, ords, samples, start, pos, end, depth, goes_left, buffer):
+    """The children's segments of every feature's value order: a stable partition of the
+    node's segment ``[start, end)`` of ``ords[f]`` (``presort[f]`` at the root) into the
+    samples going left (``samples[start:pos]``), then those going right."""
+    for q in range(start, end):
+        goes_left[samples[q]] = q < pos
+    for f in range(presort.shape[0]):
+        source = presort[f] if depth == 0 else ords[f]
+        row = ords[f]
+        a = start
+        b = 0
+        for q in range(start, end):
+            s = source[q]
+            if goes_left[s]:
+                row[a] = s
+                a += 1
+            else:
+                buffer[b] = s
+                b += 1
+        for q in range(b):
+            row[a + q] = buffer[q]
+
+
+@njit(cache=True, nogil=True)
+def _tree_importances(feature, left, right, count, node_impurity, node_weight, out):
+    """sklearn's ``Tree.compute_feature_importances(normalize=False)``: per split node,
+    ``n imp - n_l imp_l - n_r imp_r``, summed per feature and divided by the root's ``n``."""
+    for f in range(out.shape[0]):
+        out[f] = 0.0
+    for node in range(count):
+        lc = left[node]
+        if lc != -1:
+            rc = right[node]
+            out[feature[node]] += (node_weight[node] * node_impurity[node] - node_weight[lc] * node_impurity[lc]
+                                   - node_weight[rc] * node_impurity[rc])
+    for f in range(out.shape[0]):
+        out[f] /= node_weight[0]
+
+
+@njit(cache=True, nogil=True)
+def _leaf_values(r, y, positive, multiclass, factor, leaf_of, count, value):
+    """sklearn's Newton step per leaf, ``factor * mean(r) / mean(p (1 - p))`` (``factor`` =
+    (K-1)/K for multiclass problems, none for binary ones), the means summed pairwise over the
+    leaf's samples in index order; 0 if ``|denominator| < 1e-150``. ``positive``: the class
+    whose probability the tree's residuals ``r`` are ``onehot - p`` of."""
+    n = r.shape[0]
+    gbuf = np.empty(n)
+    hbuf = np.empty(n)
+    leaf_count = np.zeros(count + 1, np.int64)  # the leaves' samples as slices of gbuf/hbuf
+    for i in range(n):
+        leaf_count[leaf_of[i] + 1] += 1
+    for node in range(count):
+        leaf_count[node + 1] += leaf_count[node]
+    for i in range(n):
+        node = leaf_of[i]
+        slot = leaf_count[node]
+        leaf_count[node] += 1
+        g = r[i]
+        prob = (1.0 if y[i] == positive else 0.0) - g
+        gbuf[slot] = g
+        hbuf[slot] = prob * (1.0 - prob)
+    lo = 0
+    for node in range(count):
+        value[node] = 0.0
+        hi = leaf_count[node]
+        m = hi - lo
+        if m > 0:
+            numerator = _pairwise_sum(gbuf, lo, m) / float(m)
+            if multiclass:
+                numerator *= factor
+            denominator = _pairwise_sum(hbuf, lo, m) / float(m)
+            if abs(denominator) >= 1e-150:
+                value[node] = numerator / denominator
+        lo = hi
 
 
 @njit(cache=True, nogil=True)
@@ -477,39 +533,36 @@ class GradientBoostingClassifier:
             raise ValueError("y must contain at least two classes, got "
                              f"{self.n_classes_}: {self.classes_.tolist()}")
         self.n_features_in_ = x.shape[1]
+        self._raw_init = _prior_raw(encoded.reshape(-1).astype(np.int64), self.n_classes_)
+        importance = self._fit_stages(x, encoded.reshape(-1).astype(np.int64))
+        relevant = importance.reshape(-1, x.shape[1])[self._node_count.reshape(-1) > 1]
+        if len(relevant) == 0:
+            self.feature_importances_ = np.zeros(x.shape[1])
+        else:
+            average = np.mean(relevant, axis=0, dtype=np.float64)
+            self.feature_importances_ = average / np.sum(average)
+        return self
+
+    def _fit_stages(self, x: np.ndarray, encoded: np.ndarray) -> np.ndarray:
+        """Fit the stages one after the other, each stage's trees on the negative gradient at
+        the raw predictions so far (:func:`_fit_trees`, in threads); sets the tree arrays and
+        returns the per-tree importances (stages, trees, features)."""
         n, n_features = x.shape
         multiclass = self.n_classes_ > 2
         n_trees = self.n_classes_ if multiclass else 1
         n_stages, depth = int(self.n_estimators), int(self.max_depth)
-        learning_rate = float(self.learning_rate)
-        encoded = encoded.reshape(-1).astype(np.int64)
-
-        # init: DummyClassifier(strategy="prior") + sklearn's link of the clipped priors
-        prior = np.bincount(encoded, minlength=self.n_classes_).astype(np.float64)
-        prior = prior / prior.sum()
-        eps = np.finfo(np.float64).eps
-        if multiclass:
-            p = np.clip(prior[None, :], eps, 1 - eps, dtype=np.float64)
-            self._raw_init = np.log(p / scipy.stats.gmean(p, axis=1)[:, None])[0]
-        else:
-            p = np.clip(prior[1:], eps, 1 - eps, dtype=np.float64)
-            self._raw_init = scipy.special.logit(p)
         raw = np.empty((n, n_trees))
         raw[:] = self._raw_init[None, :]
-
         xt = np.ascontiguousarray(x.T)
         presort = np.empty((n_features, n), np.int32)
         for f in range(n_features):
             presort[f] = np.argsort(xt[f], kind="stable")
         rng = self.random_state if isinstance(self.random_state, np.random.RandomState) \
             else np.random.RandomState(self.random_state)
-        max_nodes = 2 ** (depth + 1) - 1
-        self._feature = np.full((n_stages, n_trees, max_nodes), -2, np.int64)
-        self._threshold = np.full((n_stages, n_trees, max_nodes), -2.0)
-        self._left = np.full((n_stages, n_trees, max_nodes), -1, np.int64)
-        self._right = np.full((n_stages, n_trees, max_nodes), -1, np.int64)
-        self._value = np.zeros((n_stages, n_trees, max_nodes))
-        self._node_count = np.zeros((n_stages, n_trees), np.int64)
+        shape = (n_stages, n_trees, 2 ** (depth + 1) - 1)
+        self._feature, self._threshold = np.full(shape, -2, np.int64), np.full(shape, -2.0)
+        self._left, self._right = np.full(shape, -1, np.int64), np.full(shape, -1, np.int64)
+        self._value, self._node_count = np.zeros(shape), np.zeros(shape[:2], np.int64)
         importance = np.zeros((n_stages, n_trees, n_features))
         neg_g = np.empty((n_trees, n))
         n_threads = min(self._threads(), n_trees)
@@ -521,7 +574,7 @@ class GradientBoostingClassifier:
                 seeds = np.array([rng.randint(0, RAND_R_MAX) for _ in range(n_trees)], np.int64)
                 _negative_gradient(raw, encoded, multiclass, neg_g)
                 args = (xt, presort, encoded, multiclass, self.n_classes_, neg_g, raw, seeds,
-                        learning_rate, depth, self._feature[stage], self._threshold[stage],
+                        float(self.learning_rate), depth, self._feature[stage], self._threshold[stage],
                         self._left[stage], self._right[stage], self._value[stage],
                         self._node_count[stage], importance[stage])
                 if pool is None:
@@ -532,13 +585,7 @@ class GradientBoostingClassifier:
         finally:
             if pool is not None:
                 pool.shutdown()
-        relevant = importance.reshape(-1, n_features)[self._node_count.reshape(-1) > 1]
-        if len(relevant) == 0:
-            self.feature_importances_ = np.zeros(n_features)
-        else:
-            average = np.mean(relevant, axis=0, dtype=np.float64)
-            self.feature_importances_ = average / np.sum(average)
-        return self
+        return importance
 
     def _threads(self) -> int:
         if self.n_threads is not None:
@@ -601,6 +648,19 @@ class GradientBoostingClassifier:
         _predict_raw(x, self._feature, self._threshold, self._left, self._right, self._value,
                      float(self.learning_rate), raw)
         return raw
+
+
+def _prior_raw(encoded: np.ndarray, n_classes: int) -> np.ndarray:
+    """The initial raw predictions: ``DummyClassifier(strategy="prior")`` and sklearn's link of
+    the clipped class priors (multiclass: ``log(p / gmean(p))``; binary: ``logit(p)``)."""
+    prior = np.bincount(encoded, minlength=n_classes).astype(np.float64)
+    prior = prior / prior.sum()
+    eps = np.finfo(np.float64).eps
+    if n_classes > 2:
+        p = np.clip(prior[None, :], eps, 1 - eps, dtype=np.float64)
+        return np.log(p / scipy.stats.gmean(p, axis=1)[:, None])[0]
+    p = np.clip(prior[1:], eps, 1 - eps, dtype=np.float64)
+    return scipy.special.logit(p)
 
 
 def _check_x(X) -> np.ndarray:

@@ -297,6 +297,12 @@ _BLOCK = 256
 
 @njit(cache=True, nogil=True)
 def _loss_grad(w, X, XT, y, n_classes, binary, l2, grad, buf, Z):
+    """The objective and its gradient (into ``grad``) at ``w``: binomial for 2 classes, else
+    multinomial by one of two kernels. They are not duplicates: they sum the exponentials in
+    different orders (results differ in the last bits, so which one runs is part of the
+    estimator's behaviour) and each is the faster one on its side of
+    :data:`_BLOCKED_MAX_CLASSES` (n = 5,000, D = 10, one loaded core: blocked 0.33 ms vs 0.62 ms
+    per call at K = 4, per sample 1.50 ms vs 2.22 ms at K = 32)."""
     if binary:
         return _binomial_loss_grad(w, X, y, l2, grad)
     if n_classes < _BLOCKED_MAX_CLASSES:
@@ -308,92 +314,22 @@ def _loss_grad(w, X, XT, y, n_classes, binary, l2, grad, buf, Z):
 @njit(cache=True, nogil=True)
 def _dcstep(st, stp, fp, dp, stpmin, stpmax):
     """MINPACK-2 ``dcstep``: safeguarded cubic/quadratic step. ``st`` holds
-    [stx, fx, dx, sty, fy, dy, brackt]; returns the new trial step."""
+    [stx, fx, dx, sty, fy, dy, brackt]; returns the new trial step. Its four cases, in
+    MINPACK's order, are :func:`_step_higher_value`, :func:`_step_slopes_change_sign`,
+    :func:`_step_slope_decreases` and :func:`_step_slope_does_not_decrease`."""
     stx, fx, dx, sty, fy, dy = st[0], st[1], st[2], st[3], st[4], st[5]
     brackt = st[6] != 0.0
     sgnd = np.sign(dp) * np.sign(dx)
     if fp > fx:
-        # higher function value: the minimum is bracketed
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
-        if stp < stx:
-            gamma = -gamma
-        p = (gamma - dx) + theta
-        q = ((gamma - dx) + gamma) + dp
-        r = p / q
-        stpc = stx + r * (stp - stx)
-        stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
-        if abs(stpc - stx) <= abs(stpq - stx):
-            stpf = stpc
-        else:
-            stpf = stpc + (stpq - stpc) / 2.0
+        stpf = _step_higher_value(stx, fx, dx, stp, fp, dp)
         brackt = True
     elif sgnd < 0.0:
-        # derivatives of opposite sign: bracketed
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
-        if stp > stx:
-            gamma = -gamma
-        p = (gamma - dp) + theta
-        q = ((gamma - dp) + gamma) + dx
-        r = p / q
-        stpc = stp + r * (stx - stp)
-        stpq = stp + (dp / (dp - dx)) * (stx - stp)
-        if abs(stpc - stp) > abs(stpq - stp):
-            stpf = stpc
-        else:
-            stpf = stpq
+        stpf = _step_slopes_change_sign(stx, fx, dx, stp, fp, dp)
         brackt = True
     elif abs(dp) < abs(dx):
-        # same sign, derivative magnitude decreases
-        theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
-        s = max(abs(theta), abs(dx), abs(dp))
-        gamma = s * np.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
-        if stp > stx:
-            gamma = -gamma
-        p = (gamma - dp) + theta
-        q = (gamma + (dx - dp)) + gamma
-        r = p / q
-        if r < 0.0 and gamma != 0.0:
-            stpc = stp + r * (stx - stp)
-        elif stp > stx:
-            stpc = stpmax
-        else:
-            stpc = stpmin
-        stpq = stp + (dp / (dp - dx)) * (stx - stp)
-        if brackt:
-            if abs(stpc - stp) < abs(stpq - stp):
-                stpf = stpc
-            else:
-                stpf = stpq
-            if stp > stx:
-                stpf = min(stp + 0.66 * (sty - stp), stpf)
-            else:
-                stpf = max(stp + 0.66 * (sty - stp), stpf)
-        else:
-            if abs(stpc - stp) > abs(stpq - stp):
-                stpf = stpc
-            else:
-                stpf = stpq
-            stpf = min(stpmax, max(stpmin, stpf))
+        stpf = _step_slope_decreases(stx, fx, dx, sty, stp, fp, dp, brackt, stpmin, stpmax)
     else:
-        # same sign, derivative magnitude does not decrease
-        if brackt:
-            theta = 3.0 * (fp - fy) / (sty - stp) + dy + dp
-            s = max(abs(theta), abs(dy), abs(dp))
-            gamma = s * np.sqrt((theta / s) ** 2 - (dy / s) * (dp / s))
-            if stp > sty:
-                gamma = -gamma
-            p = (gamma - dp) + theta
-            q = ((gamma - dp) + gamma) + dy
-            r = p / q
-            stpf = stp + r * (sty - stp)
-        elif stp > stx:
-            stpf = stpmax
-        else:
-            stpf = stpmin
+        stpf = _step_slope_does_not_decrease(stx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax)
     # update the interval of uncertainty
     if fp > fx:
         sty, fy, dy = stp, fp, dp
@@ -403,6 +339,102 @@ def _dcstep(st, stp, fp, dp, stpmin, stpmax):
         stx, fx, dx = stp, fp, dp
     st[0], st[1], st[2], st[3], st[4], st[5] = stx, fx, dx, sty, fy, dy
     st[6] = 1.0 if brackt else 0.0
+    return stpf
+
+
+@njit(cache=True, nogil=True)
+def _step_higher_value(stx, fx, dx, stp, fp, dp):
+    """``dcstep`` case 1, a higher function value: the minimum is bracketed."""
+    theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+    s = max(abs(theta), abs(dx), abs(dp))
+    gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
+    if stp < stx:
+        gamma = -gamma
+    p = (gamma - dx) + theta
+    q = ((gamma - dx) + gamma) + dp
+    r = p / q
+    stpc = stx + r * (stp - stx)
+    stpq = stx + ((dx / ((fx - fp) / (stp - stx) + dx)) / 2.0) * (stp - stx)
+    if abs(stpc - stx) <= abs(stpq - stx):
+        stpf = stpc
+    else:
+        stpf = stpc + (stpq - stpc) / 2.0
+    return stpf
+
+
+@njit(cache=True, nogil=True)
+def _step_slopes_change_sign(stx, fx, dx, stp, fp, dp):
+    """``dcstep`` case 2, derivatives of opposite sign: the minimum is bracketed."""
+    theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+    s = max(abs(theta), abs(dx), abs(dp))
+    gamma = s * np.sqrt((theta / s) ** 2 - (dx / s) * (dp / s))
+    if stp > stx:
+        gamma = -gamma
+    p = (gamma - dp) + theta
+    q = ((gamma - dp) + gamma) + dx
+    r = p / q
+    stpc = stp + r * (stx - stp)
+    stpq = stp + (dp / (dp - dx)) * (stx - stp)
+    if abs(stpc - stp) > abs(stpq - stp):
+        stpf = stpc
+    else:
+        stpf = stpq
+    return stpf
+
+
+@njit(cache=True, nogil=True)
+def _step_slope_decreases(stx, fx, dx, sty, stp, fp, dp, brackt, stpmin, stpmax):
+    """``dcstep`` case 3, derivatives of the same sign whose magnitude decreases."""
+    theta = 3.0 * (fx - fp) / (stp - stx) + dx + dp
+    s = max(abs(theta), abs(dx), abs(dp))
+    gamma = s * np.sqrt(max(0.0, (theta / s) ** 2 - (dx / s) * (dp / s)))
+    if stp > stx:
+        gamma = -gamma
+    p = (gamma - dp) + theta
+    q = (gamma + (dx - dp)) + gamma
+    r = p / q
+    if r < 0.0 and gamma != 0.0:
+        stpc = stp + r * (stx - stp)
+    elif stp > stx:
+        stpc = stpmax
+    else:
+        stpc = stpmin
+    stpq = stp + (dp / (dp - dx)) * (stx - stp)
+    if brackt:
+        if abs(stpc - stp) < abs(stpq - stp):
+            stpf = stpc
+        else:
+            stpf = stpq
+        if stp > stx:
+            stpf = min(stp + 0.66 * (sty - stp), stpf)
+        else:
+            stpf = max(stp + 0.66 * (sty - stp), stpf)
+    else:
+        if abs(stpc - stp) > abs(stpq - stp):
+            stpf = stpc
+        else:
+            stpf = stpq
+        stpf = min(stpmax, max(stpmin, stpf))
+    return stpf
+
+
+@njit(cache=True, nogil=True)
+def _step_slope_does_not_decrease(stx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
+    """``dcstep`` case 4, derivatives of the same sign whose magnitude does not decrease."""
+    if brackt:
+        theta = 3.0 * (fp - fy) / (sty - stp) + dy + dp
+        s = max(abs(theta), abs(dy), abs(dp))
+        gamma = s * np.sqrt((theta / s) ** 2 - (dy / s) * (dp / s))
+        if stp > sty:
+            gamma = -gamma
+        p = (gamma - dp) + theta
+        q = ((gamma - dp) + gamma) + dy
+        r = p / q
+        stpf = stp + r * (sty - stp)
+    elif stp > stx:
+        stpf = stpmax
+    else:
+        stpf = stpmin
     return stpf
 
 
@@ -483,28 +515,27 @@ def _dcsrch_iter(st, f, g, stp, gtol, xtol, stpmin, stpmax):
 # --------------------------------------------------------------------------- L-BFGS
 @njit(cache=True, nogil=True)
 def _lbfgs(w, X, y, n_classes, binary, l2, max_iter, gtol, ftol, maxls, m, fscale):
-    """Minimise the objective from ``w`` in place, as scipy's L-BFGS-B (no bounds)
-    does for sklearn. Returns the number of iterations. The stopping tests see the
-    objective times ``fscale`` (n: scikit-learn <= 0.21's summed loss; the iterates
-    do not depend on the scale, only where the optimiser stops)."""
+    """Minimise the objective from ``w`` in place, as scipy's L-BFGS-B (no bounds) does for
+    sklearn: per iteration a search direction (:func:`_search_direction`), a line search
+    (:func:`_line_search`), the stopping tests, and the memory update (:func:`_update_memory`).
+    Returns the number of iterations. The stopping tests see the objective times ``fscale``
+    (n: scikit-learn <= 0.21's summed loss; the iterates do not depend on the scale, only where
+    the optimiser stops)."""
     P = w.shape[0]
     buf = np.empty(max(n_classes, 1))
     XT = np.ascontiguousarray(X.T)
     Z = np.empty((n_classes, _BLOCK))
     g = np.empty(P)
     f = _loss_grad(w, X, XT, y, n_classes, binary, l2, g, buf, Z)
-    sbgnrm = 0.0
-    for j in range(P):
-        sbgnrm = max(sbgnrm, abs(g[j]))
-    if sbgnrm * fscale <= gtol:
+    if _max_abs(g) * fscale <= gtol:
         return 0
-    S = np.zeros((m, P))
-    Yv = np.zeros((m, P))
+    S = np.zeros((m, P))  # the last m steps s ...
+    Yv = np.zeros((m, P))  # ... and gradient changes y, a ring buffer from ``head``
     rho = np.zeros(m)
     alpha = np.zeros(m)
     d = np.empty(P)
-    t = np.empty(P)
-    r = np.empty(P)
+    t = np.empty(P)  # the iterate before the line search
+    r = np.empty(P)  # its gradient, then the gradient change
     st = np.zeros(15)
     col = 0
     head = 0
@@ -512,72 +543,15 @@ def _lbfgs(w, X, y, n_classes, binary, l2, max_iter, gtol, ftol, maxls, m, fscal
     it = 0  # L-BFGS-B's iter
     n_iter = 0  # scipy's n_iterations (successful line searches)
     while True:
-        # ---- search direction d = -H g (two-loop recursion, H0 = I / theta)
-        for j in range(P):
-            d[j] = -g[j]
-        if col > 0:
-            for c in range(col):
-                idx = (head + col - 1 - c) % m
-                a = 0.0
-                for j in range(P):
-                    a += S[idx, j] * d[j]
-                a *= rho[idx]
-                alpha[idx] = a
-                for j in range(P):
-                    d[j] -= a * Yv[idx, j]
-            inv_theta = 1.0 / theta
-            for j in range(P):
-                d[j] *= inv_theta
-            for c in range(col):
-                idx = (head + c) % m
-                b = 0.0
-                for j in range(P):
-                    b += Yv[idx, j] * d[j]
-                b *= rho[idx]
-                coef = alpha[idx] - b
-                for j in range(P):
-                    d[j] += coef * S[idx, j]
-        # ---- line search (lnsrlb)
-        dtd = 0.0
-        for j in range(P):
-            dtd += d[j] * d[j]
-        dnorm = np.sqrt(dtd)
-        stpmx = _BIG
-        if it == 0:
-            stp = min(1.0 / dnorm, stpmx)
-        else:
-            stp = 1.0
+        _search_direction(g, S, Yv, rho, alpha, col, head, theta, d)
         for j in range(P):
             t[j] = w[j]
             r[j] = g[j]
         fold = f
-        gd = 0.0
-        for j in range(P):
-            gd += g[j] * d[j]
-        gdold = gd
-        failed = gd >= 0.0  # not a descent direction (info = -4)
-        if not failed:
-            _dcsrch_start(st, f, gd, stp, 1e-3, 0.0, stpmx)
-            ifun = 0
-            while True:
-                ifun += 1
-                if ifun - 1 >= maxls:
-                    failed = True
-                    break
-                if stp == 1.0:
-                    for j in range(P):
-                        w[j] = t[j] + d[j]
-                else:
-                    for j in range(P):
-                        w[j] = stp * d[j] + t[j]
-                f = _loss_grad(w, X, XT, y, n_classes, binary, l2, g, buf, Z)
-                gd = 0.0
-                for j in range(P):
-                    gd += g[j] * d[j]
-                task, stp_new = _dcsrch_iter(st, f, gd, stp, 0.9, 0.1, 0.0, stpmx)
-                if task == _CONV or task == _WARN:
-                    break
-                stp = stp_new
+        stp = min(1.0 / np.sqrt(_dot(d, d)), _BIG) if it == 0 else 1.0
+        gdold = _dot(g, d)
+        f, gd, stp, failed = _line_search(w, t, d, g, f, gdold, stp, maxls, st,
+                                          X, XT, y, n_classes, binary, l2, buf, Z)
         if failed:
             for j in range(P):
                 w[j] = t[j]
@@ -594,40 +568,124 @@ def _lbfgs(w, X, y, n_classes, binary, l2, max_iter, gtol, ftol, maxls, m, fscal
         n_iter += 1
         if n_iter >= max_iter:
             return n_iter
-        sbgnrm = 0.0
-        for j in range(P):
-            sbgnrm = max(sbgnrm, abs(g[j]))
-        if sbgnrm * fscale <= gtol:
+        if _max_abs(g) * fscale <= gtol:
             return n_iter
         ddum = max(abs(fold) * fscale, abs(f) * fscale, 1.0)
         if (fold - f) * fscale <= ftol * ddum:
             return n_iter
-        # ---- memory update: s = stp * d, y = g - g_old
-        rr = 0.0
+        col, head, theta = _update_memory(S, Yv, rho, d, r, g, stp, gd, gdold, col, head, theta)
+
+
+@njit(cache=True, nogil=True)
+def _dot(a, b):
+    """sum_j a[j] * b[j], sequentially."""
+    s = 0.0
+    for j in range(a.shape[0]):
+        s += a[j] * b[j]
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _max_abs(g):
+    """max_j |g[j]| (L-BFGS-B's ``sbgnrm`` without bounds)."""
+    s = 0.0
+    for j in range(g.shape[0]):
+        s = max(s, abs(g[j]))
+    return s
+
+
+@njit(cache=True, nogil=True)
+def _search_direction(g, S, Yv, rho, alpha, col, head, theta, d):
+    """d = -H g by the L-BFGS two-loop recursion over the ``col`` stored pairs (newest first,
+    then oldest first), H0 = I / theta."""
+    P = g.shape[0]
+    m = S.shape[0]
+    for j in range(P):
+        d[j] = -g[j]
+    if col == 0:
+        return
+    for c in range(col):
+        idx = (head + col - 1 - c) % m
+        a = 0.0
         for j in range(P):
-            r[j] = g[j] - r[j]
-            rr += r[j] * r[j]
+            a += S[idx, j] * d[j]
+        a *= rho[idx]
+        alpha[idx] = a
+        for j in range(P):
+            d[j] -= a * Yv[idx, j]
+    inv_theta = 1.0 / theta
+    for j in range(P):
+        d[j] *= inv_theta
+    for c in range(col):
+        idx = (head + c) % m
+        b = 0.0
+        for j in range(P):
+            b += Yv[idx, j] * d[j]
+        b *= rho[idx]
+        coef = alpha[idx] - b
+        for j in range(P):
+            d[j] += coef * S[idx, j]
+
+
+@njit(cache=True, nogil=True)
+def _line_search(w, t, d, g, f, gd, stp, maxls, st, X, XT, y, n_classes, binary, l2, buf, Z):
+    """L-BFGS-B's ``lnsrlb``: Moré–Thuente steps ``w = t + stp d`` from the first trial
+    ``stp`` (ftol 1e-3, gtol 0.9, xtol 0.1), at most ``maxls`` evaluations. ``f``, ``gd``:
+    the objective and directional derivative at ``t``; ``g`` receives the gradient at ``w``.
+    Returns (f, g.d, stp, failed) at the last evaluation; failed: not a descent direction
+    (info = -4) or ``maxls`` reached."""
+    P = w.shape[0]
+    if gd >= 0.0:
+        return f, gd, stp, True
+    _dcsrch_start(st, f, gd, stp, 1e-3, 0.0, _BIG)
+    for ifun in range(maxls):
         if stp == 1.0:
-            dr = gd - gdold
-            ddum = -gdold
-        else:
-            dr = (gd - gdold) * stp
             for j in range(P):
-                d[j] *= stp
-            ddum = -gdold * stp
-        if dr <= _EPS * ddum:
-            continue  # skip the update
-        if col < m:
-            idx = (head + col) % m
-            col += 1
+                w[j] = t[j] + d[j]
         else:
-            idx = head
-            head = (head + 1) % m
+            for j in range(P):
+                w[j] = stp * d[j] + t[j]
+        f = _loss_grad(w, X, XT, y, n_classes, binary, l2, g, buf, Z)
+        gd = _dot(g, d)
+        task, stp_new = _dcsrch_iter(st, f, gd, stp, 0.9, 0.1, 0.0, _BIG)
+        if task == _CONV or task == _WARN:
+            return f, gd, stp, False
+        stp = stp_new
+    return f, gd, stp, True
+
+
+@njit(cache=True, nogil=True)
+def _update_memory(S, Yv, rho, d, r, g, stp, gd, gdold, col, head, theta):
+    """Store the pair s = stp d, y = g - g_old (``r`` holds g_old on entry, y on exit) in the
+    ring buffer, unless the curvature s.y <= eps * (-g_old.s) (L-BFGS-B's skip rule).
+    Returns (col, head, theta) with theta = y.y / s.y."""
+    P = g.shape[0]
+    m = S.shape[0]
+    rr = 0.0
+    for j in range(P):
+        r[j] = g[j] - r[j]
+        rr += r[j] * r[j]
+    if stp == 1.0:
+        dr = gd - gdold
+        ddum = -gdold
+    else:
+        dr = (gd - gdold) * stp
         for j in range(P):
-            S[idx, j] = d[j]
-            Yv[idx, j] = r[j]
-        rho[idx] = 1.0 / dr
-        theta = rr / dr
+            d[j] *= stp
+        ddum = -gdold * stp
+    if dr <= _EPS * ddum:
+        return col, head, theta  # skip the update
+    if col < m:
+        idx = (head + col) % m
+        col += 1
+    else:
+        idx = head
+        head = (head + 1) % m
+    for j in range(P):
+        S[idx, j] = d[j]
+        Yv[idx, j] = r[j]
+    rho[idx] = 1.0 / dr
+    return col, head, rr / dr
 
 
 # --------------------------------------------------------------------------- path / scoring
@@ -666,14 +724,10 @@ def _fold_path(X_train, y_train, X_test, y_test, Cs, n_classes, binary, max_iter
                coefs, scores, n_iter):
     """The regularisation path of one fold (warm-started along increasing C),
     each C scored by accuracy on the held-out part."""
-    P = coefs.shape[1]
-    n = X_train.shape[0]
-    w = np.zeros(P)
+    w = np.zeros(coefs.shape[1])
     pred = np.empty(X_test.shape[0], np.int64)
     for c in range(Cs.shape[0]):
-        l2 = 1.0 / (Cs[c] * n)
-        n_iter[c] = _lbfgs(w, X_train, y_train, n_classes, binary, l2, max_iter, tol, ftol, maxls, 10,
-                           float(n) if summed else 1.0)
+        n_iter[c] = _fit_at_C(w, X_train, y_train, Cs[c], n_classes, binary, max_iter, tol, ftol, maxls, summed)
         coefs[c] = w
         _predict_codes(w, X_test, n_classes, binary, pred)
         correct = 0
@@ -684,7 +738,9 @@ def _fold_path(X_train, y_train, X_test, y_test, Cs, n_classes, binary, max_iter
 
 
 @njit(cache=True, nogil=True)
-def _refit(w, X, y, C, n_classes, binary, max_iter, tol, ftol, maxls, summed):
+def _fit_at_C(w, X, y, C, n_classes, binary, max_iter, tol, ftol, maxls, summed):
+    """Minimise the objective at C (L2 weight ``1 / (C n)``) from ``w`` in place with L-BFGS
+    (memory 10); returns the number of iterations."""
     n = X.shape[0]
     return _lbfgs(w, X, y, n_classes, binary, 1.0 / (C * n), max_iter, tol, ftol, maxls, 10,
                   float(n) if summed else 1.0)
@@ -731,6 +787,16 @@ def _check_fit_input(X, y) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return X, classes, encoded
 
 
+def _logistic(scores: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-scores))
+
+
+def _binary_proba(scores: np.ndarray) -> np.ndarray:
+    """(n, 2) probabilities of classes 0 and 1 from one decision function."""
+    p = _logistic(scores)
+    return np.column_stack([1.0 - p, p])
+
+
 class _LinearClassifier:
     """Prediction from fitted ``classes_``, ``coef_``, ``intercept_`` as sklearn's
     ``LogisticRegression`` (softmax for > 2 classes, logistic for 2)."""
@@ -739,6 +805,18 @@ class _LinearClassifier:
     coef_: np.ndarray
     intercept_: np.ndarray
     n_features_in_: int
+
+    def _set_coefficients(self, classes: np.ndarray, w: np.ndarray) -> None:
+        """``classes_``, ``coef_`` ((1, D) for 2 classes, else (K, D)), ``intercept_`` and
+        ``n_features_in_`` from the F-ordered parameter vector ``w`` (``w[d * K + k]``,
+        intercepts last)."""
+        n_rows = 1 if len(classes) == 2 else len(classes)
+        D = len(w) // n_rows - 1
+        W = w.reshape(D + 1, n_rows).T
+        self.classes_ = classes
+        self.coef_ = np.ascontiguousarray(W[:, :D])
+        self.intercept_ = np.ascontiguousarray(W[:, D])
+        self.n_features_in_ = D
 
     def _check_X(self, X) -> np.ndarray:
         if not hasattr(self, "coef_"):
@@ -760,10 +838,10 @@ class _LinearClassifier:
         return self.classes_[np.argmax(scores, axis=1)]
 
     def predict_proba(self, X) -> np.ndarray:
+        """Softmax of the decision functions (2 classes: the logistic of the one)."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            p = 1.0 / (1.0 + np.exp(-scores))
-            return np.column_stack([1.0 - p, p])
+            return _binary_proba(scores)
         scores = scores - scores.max(axis=1, keepdims=True)
         e = np.exp(scores)
         return e / e.sum(axis=1, keepdims=True)
@@ -836,20 +914,15 @@ class LogisticRegressionCV(_LinearClassifier):
         best = int(np.argmax(scores.sum(axis=0)))
         C_ = float(Cs[best])
         w = np.mean(coefs[:, best], axis=0)
-        refit_n_iter = _refit(w, X, encoded, C_, K, binary, int(self.max_iter), float(self.tol), ftol, maxls,
+        refit_n_iter = _fit_at_C(w, X, encoded, C_, K, binary, int(self.max_iter), float(self.tol), ftol, maxls,
                               summed)
-        # (K, D + 1) matrix from the F-ordered parameter vector
-        W = w.reshape(D + 1, n_rows).T
-        self.classes_ = classes
+        self._set_coefficients(classes, w)
         self.Cs_ = Cs
         self.C_ = C_
-        self.coef_ = np.ascontiguousarray(W[:, :D])
-        self.intercept_ = np.ascontiguousarray(W[:, D])
         self.scores_ = scores
         self.coefs_paths_ = coefs.reshape(len(folds), len(Cs), D + 1, n_rows).transpose(0, 1, 3, 2)
         self.n_iter_ = n_iter
         self.refit_n_iter_ = int(refit_n_iter)
-        self.n_features_in_ = D
         return self
 
 
@@ -891,11 +964,12 @@ class OneVsRestLogisticRegressionCV(_LinearClassifier):
         return self
 
     def predict_proba(self, X) -> np.ndarray:
+        """Per-class logistic of the K decision functions normalised to sum 1 (2 classes: the
+        logistic of the one)."""
         scores = self.decision_function(X)
         if scores.ndim == 1:
-            p = 1.0 / (1.0 + np.exp(-scores))
-            return np.column_stack([1.0 - p, p])
-        p = 1.0 / (1.0 + np.exp(-scores))
+            return _binary_proba(scores)
+        p = _logistic(scores)
         return p / p.sum(axis=1, keepdims=True)
 
 
@@ -917,11 +991,7 @@ class LogisticRegression(_LinearClassifier):
         binary = len(classes) == 2
         n_rows = 1 if binary else len(classes)
         w = np.zeros((D + 1) * n_rows)
-        self.n_iter_ = int(_refit(w, X, encoded, float(self.C), len(classes), binary,
+        self.n_iter_ = int(_fit_at_C(w, X, encoded, float(self.C), len(classes), binary,
                                   int(self.max_iter), float(self.tol), *_STOPPING["sklearn-1.9"]))
-        W = w.reshape(D + 1, n_rows).T
-        self.classes_ = classes
-        self.coef_ = np.ascontiguousarray(W[:, :D])
-        self.intercept_ = np.ascontiguousarray(W[:, D])
-        self.n_features_in_ = D
+        self._set_coefficients(classes, w)
         return self

@@ -70,11 +70,6 @@ _RUNNERS: dict[str, Callable[..., dict]] = {
     "sap_score": sample_sap,
     "unsupervised": sample_unsupervised,
 }
-#: configs with a logistic regression whose semantics follow ``classifiers``
-_LOGISTIC = {"beta_vae_sklearn", "modularity_explicitness", "downstream_task_logistic_regression"}
-#: configs whose classifier fits run in parallel over factors
-_PARALLEL = {"dci", "downstream_task_boosted_trees", "downstream_task_logistic_regression",
-             "sap_score"}
 
 
 def evaluation_seeds(master_seed: int = 0, representation: str = "mean") -> dict[str, int]:
@@ -135,9 +130,10 @@ def evaluate(dataset, represent: Represent | None = None, *, metrics: Sequence[s
         kwargs = {**SETTINGS[settings][name], **overrides.get(name, {})}
         if isinstance(kwargs.get("num_train"), list):
             kwargs["num_train"] = tuple(kwargs["num_train"])
-        if name in _PARALLEL:
+        config = vocabulary.METRIC_CONFIGS[name]
+        if config.parallel:
             kwargs["n_jobs"] = n_jobs
-        if name in _LOGISTIC:
+        if config.logistic:
             kwargs["classifiers"] = classifiers
         fn = represent if represent_for is None else represent_for(name, int(seeds[name]))
         start = time.perf_counter()

@@ -62,7 +62,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .. import vocabulary
-from ..params import STUDY_SCHEMA, Params, load
+from ..params import STUDY_SCHEMA, Params, load, reference_deviations
 
 #: version of what a run computes; part of every hash (see module docstring)
 RUN_PROTOCOL = 1
@@ -71,10 +71,9 @@ RUNS_PER_DATASET = 1800
 RUNS_PER_METHOD = 300
 RUNS_PER_VALUE = 50
 
-#: the reference's learning rate and AnnealedVAE capacity ramp (`model_configs/shared.gin`, `methods/unsupervised/vae.py: AnnealedVAE`): the schema's defaults
-REFERENCE_LR = STUDY_SCHEMA["training"]["lr"].default
-REFERENCE_ANNEAL_THRESHOLD = STUDY_SCHEMA["training"]["annealed_vae_iteration_threshold"].default
-#: training settings that change the trained numbers (hashed)
+#: training settings that change the trained numbers (always hashed); the others that do
+#: (precision, lr, lr_warmup, lr_final, AnnealedVAE's threshold) are hashed where they differ
+#: from the reference's (``params.reference_deviations``)
 HASHED_TRAINING = ("steps", "batch_size", "latent_dim", "encoder_kernel", "factor_vae_double_step", "eval_batches")
 #: prefix of the identity of a run outside the paper's grid
 EXTENSION_PREFIX = "x"
@@ -191,19 +190,11 @@ def make_run(dataset: str, dataset_source: str, method: str, value: float, seed:
                   "training": {k: training[k] for k in HASHED_TRAINING}}
     # settings added after runs existed are hashed only when they differ from the
     # reference's, so earlier runs keep their hashes
-    if training.get("precision", "fp32") != "fp32":
-        if training["precision"] not in ("fp32", "bf16"):
-            raise ValueError(f"precision {training['precision']!r} must be resolved first (Study.training)")
-        train_part["training"]["precision"] = training["precision"]
-    if float(training.get("lr", REFERENCE_LR)) != REFERENCE_LR:
-        train_part["training"]["lr"] = float(training["lr"])
-    if int(training.get("lr_warmup", 0)) != 0:
-        train_part["training"]["lr_warmup"] = int(training["lr_warmup"])
-    if training.get("lr_final") is not None:
-        train_part["training"]["lr_final"] = float(training["lr_final"])
-    threshold = int(training.get("annealed_vae_iteration_threshold", REFERENCE_ANNEAL_THRESHOLD))
-    if method == "annealed_vae" and threshold != REFERENCE_ANNEAL_THRESHOLD:
-        train_part["training"]["annealed_vae_iteration_threshold"] = threshold
+    for key, setting in reference_deviations(training, (method,)).items():
+        if key not in HASHED_TRAINING:
+            train_part["training"][key] = STUDY_SCHEMA["training"][key].type(setting)
+    if train_part["training"].get("precision", "fp32") not in ("fp32", "bf16"):
+        raise ValueError(f"precision {training['precision']!r} must be resolved first (Study.training)")
     eval_part = {"protocol": RUN_PROTOCOL, "settings": evaluation["settings"],
                  "classifiers": evaluation.get("classifiers", "paper"), "metrics": sorted(evaluation["metrics"])}
     if evaluation.get("sampled_metrics") is not None:

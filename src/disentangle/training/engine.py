@@ -53,6 +53,37 @@ RECORD_KEYS = ("loss", "reconstruction_loss", "kl_loss", "regularizer", "elbo")
 DATA_THREADS = 8
 
 
+def paper_update(model, optimisers: dict[str, torch.optim.Optimizer], x: torch.Tensor, *, step: int,
+                 generators: Sequence[torch.Generator], precision, vae_lr: float | None = None):
+    """One update of the paper's training algorithm (`methods/unsupervised/vae.py: BaseVAE.model_fn`,
+    `methods/unsupervised/train.py`), for every model stacked in ``model``:
+
+    1. loss = reconstruction + regulariser, per model (FactorVAE: its discriminator's loss too,
+       minimised by the discriminator's own optimiser);
+    2. the gradients of every model's loss, all taken at the current parameters;
+    3. one Adam step per optimiser.
+
+    The knobs that do not change the algorithm: ``precision`` (the autocast context of the
+    forward pass, ``Engine.autocast``), ``vae_lr`` (a schedule's rate for this update; None
+    keeps the constant rate; the discriminator keeps its own). Summing the models' losses
+    leaves each model's gradient its own (the models share no parameter). Returns the
+    forward pass's loss parts."""
+    with precision:
+        out = model(x, step=step, generators=generators)
+    loss = out.loss.sum()  # reconstruction + regulariser, summed over the stacked models
+    if out.discriminator_loss is not None:
+        loss = loss + out.discriminator_loss.sum()
+    for optimiser in optimisers.values():
+        optimiser.zero_grad(set_to_none=True)
+    loss.backward()
+    if vae_lr is not None:
+        for group in optimisers["vae"].param_groups:
+            group["lr"] = vae_lr
+    for optimiser in optimisers.values():
+        optimiser.step()
+    return out
+
+
 class TrainingStopped(RuntimeError):
     """Raised by the ``stop_after`` hook once the requested checkpoint is written."""
 
@@ -356,20 +387,12 @@ class Stack:
 
     # -- one update -------------------------------------------------------------------------
     def _shard_step(self, shard: Shard) -> dict[str, torch.Tensor]:
-        x = self.batch(shard.models, self.data_rngs)
-        with self.autocast():
-            out = shard.model(x, step=self.global_step, generators=[self.generators[k] for k in shard.models])
-        total = out.loss.sum()
-        if out.discriminator_loss is not None:
-            total = total + out.discriminator_loss.sum()
-        for opt in shard.optimisers.values():
-            opt.zero_grad(set_to_none=True)
-        total.backward()
-        if not self.configs[0].constant_lr:  # a schedule sets the VAE's rate; the discriminator keeps its own
-            for group in shard.optimisers["vae"].param_groups:
-                group["lr"] = self.configs[0].learning_rate(self.iteration)
-        for opt in shard.optimisers.values():  # both gradients were taken at the same parameters
-            opt.step()
+        """:func:`paper_update` of one shard's models on their next batches."""
+        c = self.configs[0]
+        out = paper_update(shard.model, shard.optimisers, self.batch(shard.models, self.data_rngs),
+                           step=self.global_step, generators=[self.generators[k] for k in shard.models],
+                           precision=self.autocast(),
+                           vae_lr=None if c.constant_lr else c.learning_rate(self.iteration))
         return {k: v.detach() for k, v in out.parts().items()}
 
     def train_step(self) -> dict[str, torch.Tensor]:
