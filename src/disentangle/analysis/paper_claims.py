@@ -9,7 +9,7 @@ registry: the claims tables (:mod:`.claims`), the chapters and the verdict page 
 a claim is one entry below (plus, where none of the statistics here fits, one statistic function).
 
 C1 (Theorem 1, §3) is not a statistic of the results table: chapter 1 checks it numerically
-(:mod:`disentangle.theory`) and the verdict page adds its row.
+(:mod:`disentangle.theory`); its statement is :data:`THEOREM`, from which the verdict page builds its row.
 
 The paper's numbers the claims quote (Tables 1 and 5) are in :mod:`.paper_values`; the thresholds that
 turn a qualitative sentence into a test are *our* operationalisation and are stated in the ``rule``
@@ -218,6 +218,23 @@ def _transfer_claim(metric: str, dataset: str, text: str) -> Claim:
 
 # ---------------------------------------------------------------------------------------------
 # the registry: claim id → claim, in the paper's (and the verdict page's) order
+
+@dataclass(frozen=True)
+class TheoremClaim:
+    """C1, the paper's Theorem 1: decided by chapter 1's numerical checks (:func:`disentangle.theory.theorem_checks`),
+    not by a statistic of the results table."""
+
+    id: str
+    chapter: str
+    section: str
+    text: str
+    paper: str
+
+
+THEOREM = TheoremClaim("C1", "01_impossibility", "§3, Theorem 1; Appendix A",
+                       "Unsupervised disentanglement is unidentifiable without inductive biases.",
+                       "Theorem 1: infinitely many bijections f with f(z) ~ z and every ∂f_i/∂z_j ≠ 0")
+
 
 CLAIMS: dict[str, Claim] = {c.id: c for c in (
     Claim("C2", "03_mean_vs_sampled", "§5.1, Figs 1 left, 8",

@@ -21,18 +21,16 @@ import pandas as pd
 from .. import params as params_mod, theory
 from .chapters import load_chapter_results, load_chapter_signal, results_path
 from .claims import CHAPTER_PARAMETERS, chapter_arguments, chapter_claims
-from .paper_claims import CLAIMS, claim_chapters
+from .paper_claims import CLAIMS, THEOREM, claim_chapters
 from .signal import CHANCE, signal_view
 
 #: the chapter of Theorem 1 (claim C1)
-THEOREM_CHAPTER = "01_impossibility"
+THEOREM_CHAPTER = THEOREM.chapter
 #: every chapter passes ``signal=signal``, its :data:`SIGNAL_CALL` of its own results
 SIGNAL_CALL = "chapters.load_chapter_signal(results, results_dir)"
 #: chapter 1's parameters that :func:`disentangle.theory.theorem_checks` takes
 _THEOREM_PARAMETERS = ("dims", "alpha", "marginals", "n_samples", "n_jacobian", "hist_bins", "n_metric_train",
                        "n_metric_test", "factor_bins", "factor_binning", "seed")
-C1_STATEMENT = "Unsupervised disentanglement is unidentifiable without inductive biases."
-C1_PAPER = "Theorem 1: infinitely many bijections f with f(z) ~ z and every ∂f_i/∂z_j ≠ 0"
 COLUMNS = ["claim", "chapter", "section", "statement", "paper", "this build", "verdict", "note"]
 
 
@@ -93,8 +91,8 @@ def theorem_row(p: params_mod.Params) -> dict[str, Any]:
     failed = ", ".join(table.index[~passed])
     flip = table["this run"].iloc[-1]
     return {
-        "claim": "C1", "chapter": THEOREM_CHAPTER, "section": "§3, Theorem 1; Appendix A",
-        "statement": C1_STATEMENT, "paper": C1_PAPER,
+        "claim": THEOREM.id, "chapter": THEOREM.chapter, "section": THEOREM.section,
+        "statement": THEOREM.text, "paper": THEOREM.paper,
         "this build": f"{int(passed.sum())} of {len(table)} checks pass; {flip}",
         "verdict": "agrees" if passed.all() else "disagrees",
         "note": f"failed: {failed}" if failed else "",
@@ -116,7 +114,7 @@ def verdict_table(p: params_mod.Params) -> pd.DataFrame:
                          "statement": row["statement"], "paper": row["paper"],
                          "this build": row["this run"], "verdict": row["agrees?"], "note": row["note"]})
     out = pd.DataFrame(rows, columns=COLUMNS)
-    order = {cid: i for i, cid in enumerate(["C1", *CLAIMS])}
+    order = {cid: i for i, cid in enumerate([THEOREM.id, *CLAIMS])}
     return out.sort_values("claim", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
@@ -206,7 +204,7 @@ def verdict_view(table: pd.DataFrame, root: Path) -> "HTML":
 def arguments_table(p: params_mod.Params) -> pd.DataFrame:
     """Per chapter: the claims it decides and the arguments its parameters give ``claims_table`` (through
     ``chapter_claims``)."""
-    rows = [{"chapter": THEOREM_CHAPTER, "claims": "C1",
+    rows = [{"chapter": THEOREM_CHAPTER, "claims": THEOREM.id,
              "arguments": "theory.theorem_checks(" + ", ".join(
                  f"{k}={v!r}" for k, v in chapter_parameters(p, THEOREM_CHAPTER).items()
                  if k in _THEOREM_PARAMETERS) + ")"}]
