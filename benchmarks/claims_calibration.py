@@ -58,7 +58,7 @@ from scipy import stats
 
 from disentangle.analysis import claims, signal
 from disentangle.analysis.bootstrap import SCHEMES, BootstrapCI, bootstrap_replicates, interval_from_replicates
-from disentangle.analysis.paper_values import CLAIMS
+from disentangle.analysis.paper_claims import CLAIMS
 from disentangle.vocabulary import paper_methods
 from disentangle.analysis.synthetic import synthetic_controls, synthetic_results
 from disentangle.io import append_csv_rows, atomic_write_text

@@ -12,7 +12,7 @@ from scipy import stats
 from disentangle.analysis import claims
 from disentangle.analysis.bootstrap import BootstrapCI, RunResampler, bootstrap_ci, bootstrap_many
 from disentangle.analysis.claims import GateRow, calibrated_gate
-from disentangle.analysis.paper_values import CLAIMS
+from disentangle.analysis.paper_claims import CLAIMS
 from disentangle.vocabulary import paper_methods
 from disentangle.analysis.synthetic import synthetic_results
 from disentangle.params import load

@@ -3,7 +3,8 @@ import pytest
 
 from disentangle.analysis import claims
 from disentangle.analysis.bootstrap import BootstrapCI
-from disentangle.analysis.paper_values import CLAIMS, Expectation
+from disentangle.analysis.paper_claims import CLAIMS, Claim, Requires
+from disentangle.analysis.paper_values import Expectation
 from disentangle.analysis.render import styled, to_markdown
 from disentangle.analysis.synthetic import synthetic_results
 
@@ -29,7 +30,10 @@ def test_verdict_rule(ci, expectation, expected):
 
 
 def test_every_claim_has_a_statistic_and_a_valid_expectation():
-    assert set(claims.STATISTICS) == set(CLAIMS)
+    assert all(callable(c.compute) and c.id == cid for cid, c in CLAIMS.items())
+    with pytest.raises(ValueError, match="not in the vocabulary"):
+        Claim("C99", "04_metric_agreement", "", "", "", "", Expectation("direction", 0.0, ">"),
+              lambda t, claim: 0.0, methods=("beta_vea",))
     with pytest.raises(ValueError):
         Expectation("direction", 0.0)
     with pytest.raises(ValueError):
@@ -95,3 +99,21 @@ def test_rendering_without_tabulate():
     html = styled(table[["claim", "agrees?"]], caption="scale").to_html()
     assert "#e2e3e5" in html and "scale" in html
     assert "n/a" in to_markdown(table.assign(estimate=np.nan)[["estimate"]])
+
+
+@pytest.mark.parametrize("requires, methods, message", [
+    (Requires(methods=2), (), "needs ≥ 2 methods"),
+    (Requires(datasets=2), (), "needs ≥ 2 datasets"),
+    (Requires(values=4), (), "needs ≥ 4 strength values per method"),
+    (Requires(all_datasets=("dsprites", "shapes3d")), (), "needs dSprites and Shapes3D"),
+    (Requires(), ("dip_vae_i",), "needs one of dip_vae_i"),
+    (Requires(), ("beta_vae",), "fewer than 5 strength values per method"),
+    (Requires(dsprites_variant=True), (), None),
+])
+def test_a_claims_declared_requirements_decide_whether_the_table_can_answer_it(monkeypatch, requires, methods,
+                                                                               message):
+    claim = Claim("C99", "04_metric_agreement", "", "", "", "", Expectation("direction", 0.0, ">"),
+                  lambda t, claim: 0.0, methods=methods, requires=requires)
+    monkeypatch.setitem(CLAIMS, "C99", claim)
+    df = synthetic_results(["dsprites"], ["beta_vae"], seed=0, seeds=2, values_per_method=3)
+    assert claims.structural_requirement("C99", df, min_levels=5) == message

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from disentangle.analysis import claims, signal
-from disentangle.analysis.paper_values import CLAIMS
+from disentangle.analysis.paper_claims import CLAIMS
 from disentangle.analysis.synthetic import synthetic_controls, synthetic_results
 from disentangle.study.columns import CONTROL_COLUMNS, SCORES
 from disentangle.vocabulary import paper_methods

@@ -11,7 +11,8 @@ import yaml
 
 from disentangle import params, theory
 from disentangle.analysis import claims, verdict
-from disentangle.analysis.paper_values import CLAIMS
+from disentangle.analysis.paper_claims import CLAIMS, Claim, claim_chapters
+from disentangle.analysis.paper_values import Expectation
 from disentangle.vocabulary import paper_methods
 from disentangle.analysis.signal import signal_table
 from disentangle.analysis.synthetic import synthetic_controls, synthetic_results
@@ -27,36 +28,43 @@ def _code_cells(chapter: str) -> list[str]:
             and "parameters" not in c["metadata"].get("tags", [])]
 
 
-def _claims_call(chapter: str) -> tuple[list[str], dict[str, str], dict[str, str]]:
-    """The claim ids and keyword arguments of the chapter's ``claims.claims_table(...)`` call, and the
-    names the call's cell assigns (name → source)."""
+def _claims_call(chapter: str) -> tuple[str, dict[str, str], dict[str, str]]:
+    """The chapter name and keyword arguments of the chapter's ``claims.chapter_claims(...)`` call, and
+    the names the call's cell assigns (name → source)."""
     for source in _code_cells(chapter):
         tree = ast.parse(source)
         assigned = {n.targets[0].id: n.value for n in tree.body
                     if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name)}
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and ast.unparse(node.func) == "claims.claims_table":
-                ids = node.args[1]
-                ids = assigned[ids.id] if isinstance(ids, ast.Name) else ids
-                return (ast.literal_eval(ids), {k.arg: ast.unparse(k.value) for k in node.keywords},
+            if isinstance(node, ast.Call) and ast.unparse(node.func) == "claims.chapter_claims":
+                return (ast.literal_eval(node.args[0]), {k.arg: ast.unparse(k.value) for k in node.keywords},
                         {name: ast.unparse(value) for name, value in assigned.items()})
-    raise AssertionError(f"{chapter}: no claims.claims_table call")
+    raise AssertionError(f"{chapter}: no claims.chapter_claims call")
 
 
 def test_every_claim_is_decided_in_exactly_one_chapter():
-    ids = [cid for chapter_ids in verdict.CHAPTER_CLAIMS.values() for cid in chapter_ids]
+    ids = [cid for chapter_ids in claim_chapters().values() for cid in chapter_ids]
     assert sorted(ids) == sorted(CLAIMS) and len(ids) == len(set(ids))
+    assert set(claim_chapters()) <= set(params.toc_chapters(ROOT)), "every claim's chapter is a page of the book"
 
 
-@pytest.mark.parametrize("chapter", list(verdict.CHAPTER_CLAIMS))
-def test_the_page_calls_claims_table_as_the_chapter_does(chapter):
-    ids, keywords, assigned = _claims_call(chapter)
+@pytest.mark.parametrize("chapter", list(claim_chapters()))
+def test_the_page_calls_the_chapters_claims_as_the_chapter_does(chapter):
+    name, keywords, assigned = _claims_call(chapter)
     declared = params.notebook_parameters(ROOT / "book" / f"{chapter}.ipynb")
-    expected = {kw: name for kw, name in verdict.CLAIMS_TABLE_ARGUMENTS.items() if name in declared}
+    expected = {name: name for name in claims.CHAPTER_PARAMETERS if name in declared}
     expected["signal"] = "signal"
-    assert tuple(ids) == verdict.CHAPTER_CLAIMS[chapter]
+    assert name == chapter, f"{chapter} shows the claims of {name}"
     assert keywords == expected, f"{chapter} passes {keywords}; the verdict page would pass {expected}"
     assert assigned["signal"] == verdict.SIGNAL_CALL, f"{chapter} reads its signal table otherwise"
+
+
+def test_no_notebook_names_a_claim_in_its_code():
+    """The chapters find their claims by their own name (``chapter_claims``), never by a list of ids."""
+    for nb in sorted((ROOT / "book").glob("*.ipynb")):
+        for source in _code_cells(nb.stem):
+            named = {n.value for n in ast.walk(ast.parse(source)) if isinstance(n, ast.Constant)} & set(CLAIMS)
+            assert not named, f"{nb.name} names claim(s) {sorted(named)} in a code cell"
 
 
 def test_theorem_checks_draw_in_chapter_1s_order():
@@ -77,6 +85,8 @@ def test_theorem_checks_draw_in_chapter_1s_order():
 
 def test_chapter_parameters_are_notebook_defaults_under_the_params_file():
     ci = params.load(ROOT / "params" / "ci.yaml")
+    assert verdict.claims_parameters(ci, "05_seeds_and_selection") == {"seed": 0, "n_boot": 30,
+                                                                      "transfer_draws": 2000}
     args = verdict.claims_arguments(ci, "03_mean_vs_sampled")
     assert args == {"seed": 0, "n_boot": 50, "min_levels": 3}  # n_boot from ci.yaml, rest defaults
     assert verdict.claims_arguments(ci, "05_seeds_and_selection")["n_draws"] == 2000
@@ -127,7 +137,9 @@ def test_verdict_rows_equal_the_chapters_tables(small_book):
     expected = {
         "03_mean_vs_sampled": claims.claims_table(df, ["C2", "C3a", "C3b"], seed=0, n_boot=10,
                                                   min_levels=3, signal=signal),
-        "05_seeds_and_selection": claims.claims_table(df, list(verdict.CHAPTER_CLAIMS["05_seeds_and_selection"]),
+        "05_seeds_and_selection": claims.claims_table(df, ["C5a", "C5b", "C6", "C7", "C8", "C9_same_same",
+                                                           "C9_same_different", "C9_different_same",
+                                                           "C9_different_different", "C10"],
                                                       seed=0, n_boot=10, n_draws=200, signal=signal),
     }
     for chapter, chapter_table in expected.items():
@@ -191,3 +203,36 @@ def test_the_page_says_when_there_are_no_controls(small_book, tmp_path):
         assert verdict.chapter_signal(p, "04_metric_agreement").empty
     finally:
         (tmp_path / CONTROLS_CSV).rename(folder / CONTROLS_CSV)
+
+
+@pytest.fixture
+def toy_claim(monkeypatch):
+    """A claim registered for one test only (one declaration, as README "Extending the study" says):
+    the mean MIG over runs, decided in chapter 4."""
+    claim = Claim("C99", "04_metric_agreement", "§5.2 (a test's claim)", "MIG is positive on average.",
+                  "not in the paper", "mean MIG over runs", Expectation("direction", 0.0, ">"),
+                  lambda t, claim: float(t.df[SCORES["MIG"]].mean()), scores=("MIG",), bounds=(0.0, 1.0))
+    monkeypatch.setitem(CLAIMS, claim.id, claim)
+    return claim
+
+
+def test_a_claim_declared_once_reaches_its_chapter_and_the_page(small_book, toy_claim):
+    p, df, _ = small_book
+    signal = verdict.chapter_signal(p, "04_metric_agreement")
+    table = claims.chapter_claims("04_metric_agreement", df, seed=0, n_boot=10, signal=signal).set_index("claim")
+    assert list(table.index) == ["C4a", "C4b", "C4c", "C99"]
+    row = table.loc["C99"]
+    assert row["estimate"] == pytest.approx(df[SCORES["MIG"]].mean()) and row["statistic"] == "mean MIG over runs"
+    assert "no calibrated design" in row["note"], "a claim the calibration has not seen is not decided"
+    page = verdict.verdict_table(p).set_index("claim")
+    assert list(page.index) == ["C1", *CLAIMS] and page.index[-1] == "C99"
+    assert page.loc["C99", "chapter"] == "04_metric_agreement"
+    assert page.loc["C99", "this build"] == row["this run"] and page.loc["C99", "verdict"] == row["agrees?"]
+    assert verdict.arguments_table(p).loc["04_metric_agreement", "claims"] == "C4a, C4b, C4c, C99"
+    assert "C99" not in claims.chapter_claims("06_downstream", df, seed=0, n_boot=10, signal=signal)["claim"].tolist()
+
+
+def test_a_chapter_without_claims_is_an_error(small_book):
+    _, df, _ = small_book
+    with pytest.raises(KeyError, match="no claim is decided in chapter '02_training'"):
+        claims.chapter_claims("02_training", df, seed=0, n_boot=10, signal=None)

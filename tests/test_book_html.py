@@ -150,7 +150,7 @@ def _claims_rows(table) -> dict[str, dict[str, str]]:
 
 
 def test_verdict_page_has_one_row_per_claim_and_leads_with_the_count():
-    from disentangle.analysis.paper_values import CLAIMS
+    from disentangle.analysis.paper_claims import CLAIMS
 
     soup = _page("00_verdict")
     rows = soup.select("table.verdicts tbody tr")
@@ -168,7 +168,8 @@ def test_verdict_page_has_one_row_per_claim_and_leads_with_the_count():
 
 
 def test_verdict_page_numbers_equal_the_chapters():
-    from disentangle.analysis.verdict import CHAPTER_CLAIMS, THEOREM_CHAPTER
+    from disentangle.analysis.paper_claims import claim_chapters
+    from disentangle.analysis.verdict import THEOREM_CHAPTER
 
     rows = {}
     for r in _page("00_verdict").select("table.verdicts tbody tr"):
@@ -176,7 +177,7 @@ def test_verdict_page_numbers_equal_the_chapters():
         rows[cells[0].find("b").get_text()] = {
             "chapter": cells[0].find("a")["href"], "this build": cells[2].get_text(" ", strip=True),
             "verdict": cells[3].get_text(" ", strip=True)}
-    for chapter, ids in CHAPTER_CLAIMS.items():
+    for chapter, ids in claim_chapters().items():
         table = _claims_rows(_page(chapter).find("table", id="T_claims"))
         for cid in ids:
             assert rows[cid]["chapter"] == f"{chapter}.html"

@@ -19,8 +19,10 @@ from disentangle import vocabulary
 from disentangle.study.grid import grid_point, in_paper_grid, model_num, run_id
 
 PACKAGE = Path(disentangle.__file__).parent
-#: the only modules allowed a literal collection of >= 3 method, dataset or metric-config names
-ALLOWED = {"vocabulary.py", "metrics/evaluate.py"}  # the vocabulary and the metric runner registry
+#: the only modules allowed a literal collection of >= 3 method, dataset or metric-config names: the
+#: vocabulary, the metric runner registry and the claims registry (a claim names the methods the paper's
+#: statement speaks of, e.g. C3a's β-VAE, β-TCVAE and FactorVAE; ``Claim`` refuses a name not in the vocabulary)
+ALLOWED = {"vocabulary.py", "metrics/evaluate.py", "analysis/paper_claims.py"}
 
 
 def _vocabulary_names() -> set[str]:
@@ -56,7 +58,7 @@ def test_only_the_vocabulary_and_the_runner_registry_list_names():
         if hits:
             offenders[rel] = hits
     assert set(offenders) <= ALLOWED, {k: v for k, v in offenders.items() if k not in ALLOWED}
-    assert "vocabulary.py" in offenders and "metrics/evaluate.py" in offenders  # the scan does see lists
+    assert "analysis/paper_claims.py" in offenders and "metrics/evaluate.py" in offenders  # the scan sees lists
 
 
 def test_the_ast_scan_catches_a_copied_list():

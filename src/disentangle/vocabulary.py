@@ -111,12 +111,6 @@ METHODS: dict[str, Method] = {m.name: m for m in (
            ".annealed_vae", sweep_index=5),
 )}
 
-#: the methods each trend claim speaks of (paper §5.1: C2 "β-VAE, β-TCVAE"; C3a adds FactorVAE)
-CLAIM_METHODS: dict[str, tuple[str, ...]] = {
-    "C2": ("beta_vae", "beta_tc_vae"),
-    "C3a": ("beta_vae", "beta_tc_vae", "factor_vae"),
-}
-
 # --------------------------------------------------------------------------- datasets (`sweep.py`, `data/ground_truth/named_data.py`)
 
 DATASETS: dict[str, Dataset] = {d.name: d for d in (

@@ -1,8 +1,9 @@
 """Claims table: paper vs this run, with a stated decision rule (paper §5; claims C2–C12: book/design.md, "The paper's conclusions as claims").
 
-Each claim in :data:`~disentangle.analysis.paper_values.CLAIMS` has a scalar
-statistic (computed here from the results table), a bootstrap interval over runs
-(:mod:`~disentangle.analysis.bootstrap`) and an expectation. The verdict rule:
+Each claim in :data:`~disentangle.analysis.paper_claims.CLAIMS` (one declaration per claim) has a
+scalar statistic (computed here from the results table), a bootstrap interval over runs
+(:mod:`~disentangle.analysis.bootstrap`) and an expectation. A chapter shows the claims it decides
+with :func:`chapter_claims`, which the verdict page calls too. The verdict rule:
 
 - **inconclusive** when the run is too small for the claim or the statistic or
   its interval cannot be computed. "Too small" is measured, not set by hand:
@@ -35,21 +36,21 @@ studies, which have no controls, pass ``signal=UNGATED`` to decide on every scor
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..study.columns import DOWNSTREAM, SCORES, UNSUPERVISED
-from ..vocabulary import CLAIM_METHODS, dataset_label, dsprites_variants, sweep_position
-from . import correlation, downstream, selection, total_correlation, transfer, variance
+from ..vocabulary import dataset_label, sweep_position
+from . import downstream, selection
 from .bootstrap import BootstrapCI, bootstrap_many
-from .paper_values import (
-    CLAIMS, TRANSFER_DRAWS, Claim, Expectation,
-)
-from .results_table import CONFIG_KEY, RUN_KEY, nanmean_or_nan, require_columns
+from .paper_claims import CLAIMS, Claim, Tables, chapter_ids, claim_chapters
+from .paper_values import TRANSFER_DRAWS, Expectation
+from .results_table import CONFIG_KEY, RUN_KEY, require_columns
 from .signal import signal_mask
 
 VERDICTS = ("agrees", "disagrees", "inconclusive")
@@ -79,119 +80,14 @@ def verdict(ci: BootstrapCI, expectation: Expectation) -> str:
     return "inconclusive"
 
 
-# ---------------------------------------------------------------------------------------------
-# statistics (one per claim); each returns NaN when the table cannot answer it
-
-class _Tables:
-    """The analysis tables of one results table, each computed at most once."""
-
-    def __init__(self, df: pd.DataFrame, seed: int, n_draws: int):
-        self.df, self.seed, self.n_draws = df, seed, n_draws
-        self._cache: dict[str, object] = {}
-
-    def get(self, name: str, compute: Callable[[pd.DataFrame], object]):
-        if name not in self._cache:
-            self._cache[name] = compute(self.df)
-        return self._cache[name]
-
-    def trend(self) -> pd.DataFrame:
-        return self.get("trend", total_correlation.strength_trend)
-
-    def agreement(self) -> pd.DataFrame:
-        return self.get("agreement", correlation.agreement_summary)
-
-    def variance(self) -> pd.DataFrame:
-        return self.get("variance", variance.variance_explained)
-
-    def scores(self) -> np.ndarray:
-        return self.get("scores", lambda df: transfer.score_array(df)[0])
-
-
-def _trend(rep: str, methods: Sequence[str]) -> Callable[[_Tables], float]:
-    def stat(t: _Tables) -> float:
-        trend = t.trend()
-        return nanmean_or_nan(trend.loc[(trend["representation"] == rep) & trend["method"].isin(methods), "rho"])
-    return stat
-
-
-def _pair_excess(column: str) -> Callable[[_Tables], float]:
-    def stat(t: _Tables) -> float:
-        s = t.agreement()
-        return nanmean_or_nan(s[column] - s["mean_rho_excl_modularity"])
-    return stat
-
-
-def _mean_above_sampled(t: _Tables) -> float:
-    f = total_correlation.fraction_mean_above_sampled(t.df)
-    return 100 * float(f.loc[f["dataset"] == "all", "fraction"].iloc[0])
-
-
-def _unsupervised_selection(t: _Tables) -> float:
-    means = selection.unsupervised_vs_scores(t.df).groupby("unsupervised")["rho"].mean().abs()
-    return float(means.max()) if means.notna().any() else float("nan")
-
-
-def _dsprites_color(t: _Tables) -> float:
-    pair = ("dsprites", "color_dsprites")
-    mats = selection.dataset_transfer(t.df)
-    return nanmean_or_nan([m.loc[pair] if set(pair) <= set(m.index) else np.nan for m in mats.values()])
-
-
-def _downstream_dsprites(t: _Tables) -> float:
-    c = downstream.accuracy_correlation(t.df)
-    return nanmean_or_nan(c.loc[c["dataset"].isin(dsprites_variants()) & (c["metric"] != "Modularity"), "rho"])
-
-
-def _efficiency(t: _Tables) -> float:
-    c = downstream.efficiency_correlation(t.df)
-    return nanmean_or_nan(c.loc[c["metric"] != "Modularity", "rho"])
-
-
-def _transfer_cell(metric: str, dataset: str) -> Callable[[_Tables], float]:
-    def stat(t: _Tables) -> float:
-        rate, _ = transfer.transfer_win_rate(t.scores(), metric=metric, dataset=dataset, n_draws=t.n_draws,
-                                             rng=np.random.default_rng(t.seed))
-        return 100 * rate
-    return stat
-
-
-#: claim id → statistic (definitions in ``CLAIMS[id].statistic``)
-STATISTICS: dict[str, Callable[[_Tables], float]] = {
-    "C2": _trend("sampled", CLAIM_METHODS["C2"]),
-    "C3a": _trend("mean", CLAIM_METHODS["C3a"]),
-    "C3b": _mean_above_sampled,
-    "C4a": lambda t: nanmean_or_nan(t.agreement()["mean_rho_excl_modularity"]),
-    "C4b": _pair_excess("rho_mig_dci"),
-    "C4c": _pair_excess("rho_betavae_factorvae"),
-    "C5a": lambda t: nanmean_or_nan(t.variance()["method_pct"]),
-    "C5b": lambda t: 100 - nanmean_or_nan(t.variance()["method_x_value_pct"]),
-    "C6": lambda t: nanmean_or_nan(variance.seed_vs_hyperparameter(t.df)["p_bad_beats_good_pct"]),
-    "C7": lambda t: selection.winner_summary(selection.best_method(t.df))["modal_share_pct"],
-    "C8": _unsupervised_selection,
-    "C10": _dsprites_color,
-    "C11": _downstream_dsprites,
-    "C12": _efficiency,
-    **{f"C9_{m}_{d}": _transfer_cell(m, d) for m, d in transfer.CELLS},
-}
-
-
-#: the values each statistic can take (a widened interval is clipped to them): shares and win
-#: rates are percentages, the others rank correlations or their means
-STATISTIC_RANGE: dict[str, tuple[float, float]] = {
-    **{cid: (0.0, 100.0) for cid in ("C3b", "C5a", "C5b", "C6", "C7")},
-    **{f"C9_{m}_{d}": (0.0, 100.0) for m, d in transfer.CELLS},
-    "C8": (0.0, 1.0),
-}
-
-
 def claim_values(df: pd.DataFrame, claims: Sequence[str], *, seed: int,
                  n_draws: int = TRANSFER_DRAWS) -> tuple[dict[str, float], dict[str, str]]:
     """Each claim's statistic on ``df`` and, for those that cannot be computed, why."""
-    tables = _Tables(df, seed, n_draws)
+    tables = Tables(df, seed, n_draws)
     values, errors = {}, {}
     for cid in claims:
         try:
-            values[cid] = float(STATISTICS[cid](tables))
+            values[cid] = float(CLAIMS[cid].compute(tables, CLAIMS[cid]))
         except (KeyError, ValueError) as err:
             values[cid], errors[cid] = float("nan"), f"cannot compute: {err}"
     return values, errors
@@ -257,32 +153,11 @@ def _seeds_per_config(df: pd.DataFrame) -> pd.Series:
     return df[list(RUN_KEY)].drop_duplicates().groupby(list(CONFIG_KEY)).size()
 
 
-def _levels(df: pd.DataFrame, methods: Sequence[str]) -> int:
-    sub = df[df["method"].isin(methods)]
-    return int(sub.groupby(["dataset", "method"])["value"].nunique().min()) if len(sub) else 0
-
-
 def structural_requirement(claim_id: str, df: pd.DataFrame, *, min_levels: int = 3) -> str | None:
     """Why the table's *layout* cannot answer ``claim_id`` (a dataset, method or enough
-    strength values missing); None if it can. Seed counts are gated separately."""
-    datasets, methods = set(df["dataset"]), set(df["method"])
-    if claim_id in CLAIM_METHODS:
-        wanted = CLAIM_METHODS[claim_id]
-        if not methods & set(wanted):
-            return f"needs one of {', '.join(wanted)}"
-        if _levels(df, wanted) < min_levels:
-            return f"fewer than {min_levels} strength values per method"
-    if claim_id in ("C6", "C5b") and int(df.groupby(["dataset", "method"])["value"].nunique().min()) < 2:
-        return "needs ≥ 2 strength values per method"
-    if claim_id in ("C5a", "C7") and len(methods) < 2:
-        return "needs ≥ 2 methods"
-    if claim_id.endswith("_different") and claim_id.startswith("C9") and len(datasets) < 2:
-        return "needs ≥ 2 datasets"
-    if claim_id == "C10" and not {"dsprites", "color_dsprites"} <= datasets:
-        return "needs dSprites and Color-dSprites"
-    if claim_id == "C11" and not datasets & set(dsprites_variants()):
-        return "needs a dSprites variant"
-    return None
+    strength values missing: the claim's :meth:`~disentangle.analysis.paper_claims.Claim.shortfall`);
+    None if it can. Seed counts are gated separately."""
+    return CLAIMS[claim_id].shortfall(df, min_levels=min_levels)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -409,7 +284,7 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
                  n_draws: int = TRANSFER_DRAWS, scheme: str | None = None,
                  gate: dict[str, list[GateRow]] | None = None,
                  signal: pd.DataFrame | str | None = None) -> pd.DataFrame:
-    """Paper vs this run for ``claims`` (ids in ``CLAIMS``; default all).
+    """Paper vs this run for ``claims`` (ids in :data:`~disentangle.analysis.paper_claims.CLAIMS`; default all).
 
     Columns: claim, section, statement, paper, statistic, this run
     (estimate [95 % CI]), agrees? ∈ {agrees, disagrees, inconclusive}, rule,
@@ -463,7 +338,7 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
         claim = CLAIMS[cid]
         raw = cis.get(cid, BootstrapCI(np.nan, np.nan, np.nan, level, n_boot, 0))
         widen = calibrated_widening(cid, design, gate)
-        ci = raw.including_estimate().widened(widen).clipped(*STATISTIC_RANGE.get(cid, (-1.0, 1.0)))
+        ci = raw.including_estimate().widened(widen).clipped(*claim.bounds)
         gate_note, gate_rule = calibrated_gate(cid, design, gate, min_runs)
         note = (signal_notes.get(cid) or notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels)
                 or gate_note)
@@ -492,6 +367,35 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
     return pd.DataFrame(rows)
 
 
+# ---------------------------------------------------------------------------------------------
+# a chapter's claims table (the chapters and the verdict page call this)
+
+def chapter_arguments(*, seed: int, n_boot: int = 200, min_levels: int | None = None,
+                      transfer_draws: int | None = None) -> dict[str, int]:
+    """The keyword arguments of :func:`claims_table` that a chapter's parameters give (its keywords are the
+    chapters' parameter names; one a chapter does not have leaves ``claims_table``'s default)."""
+    args = {"seed": seed, "n_boot": n_boot}
+    if min_levels is not None:
+        args["min_levels"] = min_levels
+    if transfer_draws is not None:
+        args["n_draws"] = transfer_draws
+    return args
+
+
+#: the chapter parameters a chapter passes to :func:`chapter_claims` (where it has them)
+CHAPTER_PARAMETERS = tuple(inspect.signature(chapter_arguments).parameters)
+
+
+def chapter_claims(chapter: str, df: pd.DataFrame, *, signal: pd.DataFrame | str | None,
+                   **parameters: int) -> pd.DataFrame:
+    """The claims table of chapter ``chapter`` (a notebook name, e.g. ``"05_seeds_and_selection"``): every
+    claim whose ``chapter`` it is (:func:`~disentangle.analysis.paper_claims.chapter_ids`), with the
+    chapter's own parameters (:data:`CHAPTER_PARAMETERS`: ``seed``, ``n_boot`` and, where the chapter has
+    them, ``min_levels`` and ``transfer_draws``) and ``signal``, the signal table of its results."""
+    ids = chapter_ids(chapter)
+    if not ids:
+        raise KeyError(f"no claim is decided in chapter {chapter!r}; chapters with claims: {list(claim_chapters())}")
+    return claims_table(df, ids, **chapter_arguments(**parameters), signal=signal)
 
 
 def scale_note(df: pd.DataFrame) -> str:

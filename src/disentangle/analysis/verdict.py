@@ -3,9 +3,9 @@
 C1 (Theorem 1, the paper's Section 3) is decided by chapter 1's numerical checks
 (:func:`disentangle.theory.theorem_checks`, :func:`disentangle.theory.claims_c1`); C2–C12
 (Section 5) by the claims tables of chapters 3–6. This module recomputes each of those tables
-with the function the chapter calls (:func:`~disentangle.analysis.claims.claims_table`) and the
-arguments the chapter passes: the chapter's parameters, i.e. its notebook's defaults overridden
-by its section of the params file, and the signal table of the controls beside the chapter's results
+with the function the chapter calls (:func:`~disentangle.analysis.claims.chapter_claims`, given the
+chapter's name) and the chapter's parameters, i.e. its notebook's defaults overridden by its section
+of the params file, and the signal table of the controls beside the chapter's results
 (:func:`~disentangle.analysis.chapters.load_chapter_signal`). So the page shows the chapters' numbers,
 one row per claim, and the signal table that gated the claims on scores (:func:`signal_section`).
 """
@@ -20,30 +20,17 @@ import pandas as pd
 
 from .. import params as params_mod, theory
 from .chapters import load_chapter_results, load_chapter_signal, results_path
-from .claims import claims_table
-from .paper_values import CLAIMS
+from .claims import CHAPTER_PARAMETERS, chapter_arguments, chapter_claims
+from .paper_claims import CLAIMS, THEOREM, claim_chapters
 from .signal import CHANCE, signal_view
 
 #: the chapter of Theorem 1 (claim C1)
-THEOREM_CHAPTER = "01_impossibility"
-#: chapter -> the claim ids its claims table tests, in the order the chapter passes them
-CHAPTER_CLAIMS: dict[str, tuple[str, ...]] = {
-    "03_mean_vs_sampled": ("C2", "C3a", "C3b"),
-    "04_metric_agreement": ("C4a", "C4b", "C4c"),
-    "05_seeds_and_selection": ("C5a", "C5b", "C6", "C7", "C8", "C9_same_same", "C9_same_different",
-                               "C9_different_same", "C9_different_different", "C10"),
-    "06_downstream": ("C11", "C12"),
-}
-#: keyword of ``claims_table`` -> the chapter parameter passed to it (where the chapter has one)
-CLAIMS_TABLE_ARGUMENTS = {"seed": "seed", "n_boot": "n_boot",
-                          "min_levels": "min_levels", "n_draws": "transfer_draws"}
-#: every chapter also passes ``signal=signal``, its :data:`SIGNAL_CALL` of its own results
+THEOREM_CHAPTER = THEOREM.chapter
+#: every chapter passes ``signal=signal``, its :data:`SIGNAL_CALL` of its own results
 SIGNAL_CALL = "chapters.load_chapter_signal(results, results_dir)"
 #: chapter 1's parameters that :func:`disentangle.theory.theorem_checks` takes
 _THEOREM_PARAMETERS = ("dims", "alpha", "marginals", "n_samples", "n_jacobian", "hist_bins", "n_metric_train",
                        "n_metric_test", "factor_bins", "factor_binning", "seed")
-C1_STATEMENT = "Unsupervised disentanglement is unidentifiable without inductive biases."
-C1_PAPER = "Theorem 1: infinitely many bijections f with f(z) ~ z and every ∂f_i/∂z_j ≠ 0"
 COLUMNS = ["claim", "chapter", "section", "statement", "paper", "this build", "verdict", "note"]
 
 
@@ -53,10 +40,16 @@ def chapter_parameters(p: params_mod.Params, chapter: str) -> dict[str, Any]:
     return {**{name: par.default for name, par in declared.items()}, **p.chapter_parameters(chapter)}
 
 
-def claims_arguments(p: params_mod.Params, chapter: str) -> dict[str, Any]:
-    """The keyword arguments chapter ``chapter`` passes to ``claims_table``."""
+def claims_parameters(p: params_mod.Params, chapter: str) -> dict[str, Any]:
+    """The parameters chapter ``chapter`` passes to ``chapter_claims`` (those of :data:`CHAPTER_PARAMETERS`
+    it has)."""
     values = chapter_parameters(p, chapter)
-    return {kw: values[name] for kw, name in CLAIMS_TABLE_ARGUMENTS.items() if name in values}
+    return {name: values[name] for name in CHAPTER_PARAMETERS if name in values}
+
+
+def claims_arguments(p: params_mod.Params, chapter: str) -> dict[str, Any]:
+    """The keyword arguments that reach ``claims_table`` from chapter ``chapter``'s parameters."""
+    return chapter_arguments(**claims_parameters(p, chapter))
 
 
 def chapter_results(p: params_mod.Params, chapter: str) -> Path:
@@ -66,16 +59,16 @@ def chapter_results(p: params_mod.Params, chapter: str) -> Path:
 
 
 def chapter_signal(p: params_mod.Params, chapter: str) -> pd.DataFrame:
-    """The signal table chapter ``chapter`` passes to ``claims_table`` (the controls beside its results)."""
+    """The signal table chapter ``chapter`` passes to ``chapter_claims`` (the controls beside its results)."""
     return load_chapter_signal(str(chapter_results(p, chapter)))
 
 
-def chapter_claims(df: pd.DataFrame, p: params_mod.Params, chapter: str,
-                   signal: pd.DataFrame | None = None) -> pd.DataFrame:
+def chapter_table(df: pd.DataFrame, p: params_mod.Params, chapter: str,
+                  signal: pd.DataFrame | None = None) -> pd.DataFrame:
     """Chapter ``chapter``'s claims table, computed exactly as the chapter computes it (``signal``:
     :func:`chapter_signal`, read here when not given)."""
     signal = chapter_signal(p, chapter) if signal is None else signal
-    return claims_table(df, list(CHAPTER_CLAIMS[chapter]), **claims_arguments(p, chapter), signal=signal)
+    return chapter_claims(chapter, df, **claims_parameters(p, chapter), signal=signal)
 
 
 def chapter_title(root: Path, chapter: str) -> str:
@@ -98,8 +91,8 @@ def theorem_row(p: params_mod.Params) -> dict[str, Any]:
     failed = ", ".join(table.index[~passed])
     flip = table["this run"].iloc[-1]
     return {
-        "claim": "C1", "chapter": THEOREM_CHAPTER, "section": "§3, Theorem 1; Appendix A",
-        "statement": C1_STATEMENT, "paper": C1_PAPER,
+        "claim": THEOREM.id, "chapter": THEOREM.chapter, "section": THEOREM.section,
+        "statement": THEOREM.text, "paper": THEOREM.paper,
         "this build": f"{int(passed.sum())} of {len(table)} checks pass; {flip}",
         "verdict": "agrees" if passed.all() else "disagrees",
         "note": f"failed: {failed}" if failed else "",
@@ -111,24 +104,24 @@ def verdict_table(p: params_mod.Params) -> pd.DataFrame:
     rows = [theorem_row(p)]
     tables: dict[Path, pd.DataFrame] = {}
     signals = signal_tables(p)
-    for chapter, ids in CHAPTER_CLAIMS.items():
+    for chapter in claim_chapters():
         path = chapter_results(p, chapter)
         if path not in tables:
             tables[path] = load_chapter_results(str(path))
-        table = chapter_claims(tables[path], p, chapter, signals[path])
+        table = chapter_table(tables[path], p, chapter, signals[path])
         for row in table.to_dict("records"):
             rows.append({"claim": row["claim"], "chapter": chapter, "section": row["section"],
                          "statement": row["statement"], "paper": row["paper"],
                          "this build": row["this run"], "verdict": row["agrees?"], "note": row["note"]})
     out = pd.DataFrame(rows, columns=COLUMNS)
-    order = {cid: i for i, cid in enumerate(["C1", *CLAIMS])}
+    order = {cid: i for i, cid in enumerate([THEOREM.id, *CLAIMS])}
     return out.sort_values("claim", key=lambda s: s.map(order), kind="stable").reset_index(drop=True)
 
 
 def signal_tables(p: params_mod.Params) -> dict[Path, pd.DataFrame]:
     """The results table each chapter reads → the signal table of the controls beside it (usually one)."""
     return {path: load_chapter_signal(str(path))
-            for path in dict.fromkeys(chapter_results(p, chapter) for chapter in CHAPTER_CLAIMS)}
+            for path in dict.fromkeys(chapter_results(p, chapter) for chapter in claim_chapters())}
 
 
 #: the rule in one sentence, as the page states it
@@ -209,12 +202,13 @@ def verdict_view(table: pd.DataFrame, root: Path) -> "HTML":
 
 
 def arguments_table(p: params_mod.Params) -> pd.DataFrame:
-    """Per chapter: the claims it decides and the arguments it passes to the claims code."""
-    rows = [{"chapter": THEOREM_CHAPTER, "claims": "C1",
+    """Per chapter: the claims it decides and the arguments its parameters give ``claims_table`` (through
+    ``chapter_claims``)."""
+    rows = [{"chapter": THEOREM_CHAPTER, "claims": THEOREM.id,
              "arguments": "theory.theorem_checks(" + ", ".join(
                  f"{k}={v!r}" for k, v in chapter_parameters(p, THEOREM_CHAPTER).items()
                  if k in _THEOREM_PARAMETERS) + ")"}]
-    for chapter, ids in CHAPTER_CLAIMS.items():
+    for chapter, ids in claim_chapters().items():
         args = ", ".join(f"{k}={v!r}" for k, v in claims_arguments(p, chapter).items())
         rows.append({"chapter": chapter, "claims": ", ".join(ids),
                      "arguments": f"claims_table(df, ids, {args}, signal={SIGNAL_CALL})"})
