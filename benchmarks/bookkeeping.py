@@ -4,7 +4,7 @@
 Builds a fake study of ``--seeds`` seeds over the paper's grid (50 seeds: its 12,600 runs), every
 run finished as the worker leaves it (run_config, train_config, a ``--log-lines`` training log, a
 small model, train results, one record per representation, done.json with the model's size and
-SHA-256), without training anything, then times each operation once. The fake folder is kept
+SHA-256, its rotated twin's controls.json; and the untrained encoders' controls), without training anything, then times each operation once. The fake folder is kept
 (``--out``) so a second call times a warm page cache; ``--rebuild`` writes it again.
 
     python benchmarks/bookkeeping.py --seeds 50 --out /tmp/bookkeeping    # 12,600 runs
@@ -34,6 +34,7 @@ from disentangle import vocabulary
 from disentangle.io import append_csv_rows
 from disentangle.study import Backend
 from disentangle.study.grid import Study
+from disentangle.study.controls import CONTROLS_FILE, _untrained_path, twin_hash, untrained_controls
 from disentangle.study.runs import file_sizes, model_files
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bookkeeping.csv"
@@ -92,6 +93,16 @@ def write_study(params: Path, log_lines: int) -> int:
              "time": {"data": 0.0, "train": 1.0, "eval": {rep: 1.0 for rep in run.evaluation["representations"]},
                       "bookkeeping": 0.0},
              "model_files": model_files(d / "model"), "file_sizes": file_sizes(run, d)}))
+        scores = {f"{m}.score": 0.5 for m in run.evaluation["metrics"]}
+        (d / CONTROLS_FILE).write_text(json.dumps(
+            {"controls_hash": twin_hash(run), "run_id": run.run_id, "standardised": scores, "rotated": scores,
+             "eval_time": 1.0}))
+    for control in untrained_controls(study, runs):  # the study's untrained encoders, already scored
+        path = _untrained_path(study, control)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps({"controls_hash": control.controls_hash, "run_id": control.run_id,
+                                    "dataset": control.dataset, "seed": control.seed,
+                                    "untrained": {"mig.score": 0.0}, "eval_time": 1.0}))
     return len(runs)
 
 

@@ -309,7 +309,40 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
     df = _claim_columns(df)
     design = table_design(df)
     mask, no_controls = signal_cells(signal)
+    on_raw, on_masked, signal_notes, decided_on = _split_by_signal(ids, df, mask, no_controls)
+    notes, cis = {}, {}
     # the claims on scores are computed on the table with the scores without signal set aside
+    for table, group in ((df, on_raw), (masked_scores(df, mask) if on_masked else df, on_masked)):
+        group_notes, group_cis = _statistics_with_cis(table, group, design, seed=seed, n_boot=n_boot,
+                                                      level=level, n_draws=n_draws, scheme=scheme)
+        notes.update(group_notes)
+        cis.update(group_cis)
+    rows = []
+    for cid in ids:
+        claim = CLAIMS[cid]
+        raw = cis.get(cid, BootstrapCI(np.nan, np.nan, np.nan, level, n_boot, 0))
+        widen = calibrated_widening(cid, design, gate)
+        ci = raw.including_estimate().widened(widen).clipped(*claim.bounds)
+        gate_note, gate_rule = calibrated_gate(cid, design, gate, min_runs)
+        note = (signal_notes.get(cid) or notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels)
+                or gate_note)
+        result, note = _verdict_and_note(claim, ci, raw, widen, note, decided_on.get(cid))
+        rule = f"{claim.expectation.rule}; {100 * level:g} % {scheme} bootstrap over runs; {gate_rule}"
+        if claim.gated:
+            rule += "; signal gate off (simulation)" if mask is None else "; only scores beating their rotated twins"
+        digits = 1 if np.isfinite(ci.estimate) and abs(ci.estimate) >= 10 else 2
+        rows.append({
+            "claim": cid, "section": claim.section, "statement": claim.text, "paper": claim.paper,
+            "statistic": claim.statistic, "this run": ci.format(digits), "agrees?": result,
+            "rule": rule, "note": note or "", "estimate": ci.estimate, "ci_lo": ci.lo, "ci_hi": ci.hi,
+        })
+    return pd.DataFrame(rows)
+
+
+def _split_by_signal(ids: Sequence[str], df: pd.DataFrame, mask, no_controls) -> tuple[list, list, dict, dict]:
+    """``(on the raw table, on the masked table, inconclusive notes, which scores decided)``: claims
+    on scores go to the table with the scores without signal masked, or are inconclusive when no
+    score they read has signal; the other claims (and all, without a signal table) use the raw table."""
     on_raw, on_masked, signal_notes, decided_on = [], [], {}, {}
     for cid in ids:
         if mask is None or not CLAIMS[cid].gated:
@@ -321,50 +354,40 @@ def claims_table(df: pd.DataFrame, claims: Sequence[str] | None = None, *, seed:
         else:
             on_masked.append(cid)
             decided_on[cid] = describe_signal(CLAIMS[cid], cells, set(df["dataset"]))
-    notes, cis = {}, {}
-    for table, group in ((df, on_raw), (masked_scores(df, mask) if on_masked else df, on_masked)):
-        if not group:
-            continue
-        _, group_notes = claim_values(table, group, seed=seed, n_draws=n_draws)
-        notes.update(group_notes)
-        runnable = [cid for cid in group if cid not in group_notes]
-        if runnable and scheme == "subsample" and design["seeds"] < 2:
-            runnable = []
-        if runnable:
-            cis.update(bootstrap_many(table, lambda t, r=runnable: claim_values(t, r, seed=seed, n_draws=n_draws)[0],
-                                      seed=seed, n_boot=n_boot, level=level, scheme=scheme))
-    rows = []
-    for cid in ids:
-        claim = CLAIMS[cid]
-        raw = cis.get(cid, BootstrapCI(np.nan, np.nan, np.nan, level, n_boot, 0))
-        widen = calibrated_widening(cid, design, gate)
-        ci = raw.including_estimate().widened(widen).clipped(*claim.bounds)
-        gate_note, gate_rule = calibrated_gate(cid, design, gate, min_runs)
-        note = (signal_notes.get(cid) or notes.get(cid) or structural_requirement(cid, df, min_levels=min_levels)
-                or gate_note)
-        if note is None and not np.isfinite(ci.estimate):
-            note = "statistic undefined on the scores with signal" if cid in decided_on else \
-                "statistic undefined on this table"
-        elif note is None and not (np.isfinite(ci.lo) and np.isfinite(ci.hi)):
-            note = "bootstrap CI undefined"
-        result = "inconclusive" if note else verdict(ci, claim.expectation)
-        if note is None and widen != 1:
-            note = f"interval widened ×{widen:g} about the estimate, as the calibration requires"
-        elif note is None and (ci.lo, ci.hi) != (raw.lo, raw.hi):
-            note = "interval widened to include the estimate (the calibrated coverage is this widened one's)"
-        if cid in decided_on:
-            scope = ("decided on scores with signal: " if result != "inconclusive" else "scores with signal: ")
-            note = "; ".join(filter(None, [scope + decided_on[cid], note]))
-        rule = f"{claim.expectation.rule}; {100 * level:g} % {scheme} bootstrap over runs; {gate_rule}"
-        if claim.gated:
-            rule += "; signal gate off (simulation)" if mask is None else "; only scores beating their rotated twins"
-        digits = 1 if np.isfinite(ci.estimate) and abs(ci.estimate) >= 10 else 2
-        rows.append({
-            "claim": cid, "section": claim.section, "statement": claim.text, "paper": claim.paper,
-            "statistic": claim.statistic, "this run": ci.format(digits), "agrees?": result,
-            "rule": rule, "note": note or "", "estimate": ci.estimate, "ci_lo": ci.lo, "ci_hi": ci.hi,
-        })
-    return pd.DataFrame(rows)
+    return on_raw, on_masked, signal_notes, decided_on
+
+
+def _statistics_with_cis(table: pd.DataFrame, group: Sequence[str], design: dict, *, seed: int, n_boot: int,
+                         level: float, n_draws: int, scheme: str) -> tuple[dict, dict]:
+    """The claims of ``group`` on ``table``: notes of those whose statistic cannot be computed, and the
+    bootstrap CIs of the others (none under ``subsample`` with a single seed)."""
+    if not group:
+        return {}, {}
+    _, notes = claim_values(table, group, seed=seed, n_draws=n_draws)
+    runnable = [cid for cid in group if cid not in notes]
+    if not runnable or (scheme == "subsample" and design["seeds"] < 2):
+        return notes, {}
+    return notes, bootstrap_many(table, lambda t, r=runnable: claim_values(t, r, seed=seed, n_draws=n_draws)[0],
+                                 seed=seed, n_boot=n_boot, level=level, scheme=scheme)
+
+
+def _verdict_and_note(claim, ci: BootstrapCI, raw: BootstrapCI, widen: float, note: str | None,
+                      decided_on: str | None) -> tuple[str, str | None]:
+    """The verdict of ``claim`` on its (widened) ``ci``, and the row's note: why it is inconclusive,
+    how its interval was widened, and which scores with signal decided it."""
+    if note is None and not np.isfinite(ci.estimate):
+        note = "statistic undefined on the scores with signal" if decided_on else "statistic undefined on this table"
+    elif note is None and not (np.isfinite(ci.lo) and np.isfinite(ci.hi)):
+        note = "bootstrap CI undefined"
+    result = "inconclusive" if note else verdict(ci, claim.expectation)
+    if note is None and widen != 1:
+        note = f"interval widened ×{widen:g} about the estimate, as the calibration requires"
+    elif note is None and (ci.lo, ci.hi) != (raw.lo, raw.hi):
+        note = "interval widened to include the estimate (the calibrated coverage is this widened one's)"
+    if decided_on:
+        scope = "decided on scores with signal: " if result != "inconclusive" else "scores with signal: "
+        note = "; ".join(filter(None, [scope + decided_on, note]))
+    return result, note
 
 
 # ---------------------------------------------------------------------------------------------
