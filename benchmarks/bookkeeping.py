@@ -132,7 +132,8 @@ def main() -> None:
         "study status": lambda: study_status(params, backend=backend),
         "study aggregate": lambda: aggregate_study(params, backend=backend),
         "study run (nothing to do)": lambda: execute_study(params, progress=False, backend=backend, wait=False),
-        "chapter 2 training curves": lambda: chapters.training_logs(chapters.run_folders(results_dir, params)),
+        "chapter 2 training curves": lambda: chapters.training_logs(
+            chapters.curve_runs(chapters.run_folders(results_dir, params))),
     }
     rows = []
     for name, op in operations.items():

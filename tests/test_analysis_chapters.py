@@ -314,3 +314,16 @@ def test_a_study_off_the_paper_grid_keeps_every_run_through_chapter_2(tmp_path, 
     assert list(picks["run_id"]) == [run_id("dsprites", "beta_vae", 1, 0), run_id("dsprites", "toy_vae", 0.5, 0),
                                      run_id("dsprites", "beta_vae", 3, 0)]
     assert chapters.run_label(picks.iloc[1]) == "ToyVAE, weight = 0.5, seed 0"
+
+
+def test_curve_runs_keeps_every_run_of_a_small_study_and_the_lowest_seeds_of_a_large_one():
+    import itertools
+
+    rows = [{"dataset": d, "method": m, "value": v, "seed": s, "run_id": f"{d}{m}{v}{s}"}
+            for d, m, v, s in itertools.product("ab", ("beta_vae", "factor_vae"), (1.0, 2.0, 3.0), range(50))]
+    folders = pd.DataFrame(rows).sample(frac=1.0, random_state=0)  # any order
+    assert chapters.curve_runs(folders.head(300)).equals(folders.head(300))
+    picked = chapters.curve_runs(folders, max_runs=30)  # 12 configurations: 2 lowest seeds each
+    assert len(picked) == 24 and set(picked["seed"]) == {0, 1}
+    assert picked.groupby(["dataset", "method", "value"]).size().eq(2).all()
+    assert len(chapters.curve_runs(folders, max_runs=5)) == 12  # never fewer than one per configuration

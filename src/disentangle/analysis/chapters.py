@@ -395,6 +395,23 @@ def _done_hash(folder: Path) -> str | None:
         return None
 
 
+#: the most runs chapter 2's training-curves figure draws, one line each: the paper's grid has 252
+#: configurations, so at its scale the figure shows one seed of each
+CURVE_RUNS = 300
+
+
+def curve_runs(folders: pd.DataFrame, max_runs: int = CURVE_RUNS) -> pd.DataFrame:
+    """The runs of ``folders`` whose training curves are drawn (and read): all of them when there are
+    at most ``max_runs``; otherwise the lowest seeds of every (dataset, method, value), as many per
+    configuration as fit, at least one."""
+    if len(folders) <= max_runs:
+        return folders
+    config = ["dataset", "method", "value"]
+    per_config = max(1, max_runs // folders.groupby(config).ngroups)
+    rank = folders.sort_values("seed", kind="stable").groupby(config, sort=False).cumcount()
+    return folders[rank.reindex(folders.index) < per_config]
+
+
 def training_logs(folders: pd.DataFrame) -> pd.DataFrame:
     """The trainer's ``log.jsonl`` of each run in ``folders`` (from :func:`run_folders`), long
     format: run identity, iteration, global_step, part, value. Built as one table from plain
