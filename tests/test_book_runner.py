@@ -216,3 +216,11 @@ def test_the_scale_box_says_which_scores_beat_their_rotated_twins(tmp_path):
     assert "1 of 6 (dataset, score) cells" in note and "MIG (dSprites, 12/12)" in note
     (folder / "controls.csv").write_bytes(b"\x00\xff garbage")
     assert book.controls_note(p).startswith("Controls: the controls table could not be read")
+
+
+def test_a_chapter_runs_without_the_kernels_tcp_warning(project, capfd):
+    root, path = project
+    book.execute_chapter(params.load(path), "01_good", log=lambda *_: None)
+    err = capfd.readouterr().err
+    assert "without encryption" not in err, err  # the kernel talks over IPC, not TCP (book.kernel_manager)
+    assert json.loads((root / "book" / "seen.json").read_text()) == {"x": 3, "seed": 7}

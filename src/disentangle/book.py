@@ -111,6 +111,24 @@ class StudyProgress:
                 self._last = line
 
 
+def kernel_manager() -> dict:
+    """papermill's keyword for the chapter's kernel: on POSIX one that talks to the book over local
+    (IPC) sockets, so no port is opened and ipykernel has no cause to warn that it runs "over TCP
+    without encryption"; elsewhere (Windows has no IPC transport) the default, TCP."""
+    import os
+
+    if os.name != "posix":
+        return {}
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+
+    return {"kernel_manager_class": IPCKernelManager}
+
+
 def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun:
     """Run one chapter with papermill; raise :class:`ChapterFailed` on an error."""
     import papermill as pm
@@ -134,6 +152,7 @@ def execute_chapter(p: params_mod.Params, name: str, *, log=print) -> ChapterRun
             pm.execute_notebook(
                 str(src), str(tmp), parameters=p.chapter_parameters(name), cwd=str(root / "book"),
                 kernel_name="python3", progress_bar=False, request_save_on_cell_execute=False,
+                **kernel_manager(),
             )
     except pm.PapermillExecutionError as e:
         number, first_line = _template_cell(tmp, e.cell_index)
