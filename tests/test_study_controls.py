@@ -126,3 +126,26 @@ def test_mean_codes_memo_reuses_a_batchs_codes_unchanged_and_safe_to_mutate():
     memo.represent_mean(x, batch_size=32)  # other arguments, other entry
     memo.represent_mean(x[:3])
     assert calls == [5, 5, 3] and (memo.hits, memo.misses) == (1, 3) and memo.label == "m"
+
+
+def test_a_run_with_nothing_to_do_keeps_the_table_and_any_change_rebuilds_it(tmp_path):
+    import os
+
+    params = _params(tmp_path, untrained_seeds=1)
+    first = run_study(params, progress=False, backend=ScoringBackend())
+    study, dirs = _dirs(params)
+    table = study.results_dir / "results.parquet"
+    stamp = table.stat().st_mtime_ns
+    again = run_study(params, progress=False, backend=ScoringBackend())
+    assert table.stat().st_mtime_ns == stamp and again.equals(first)  # nothing read again, same table
+    done = next(iter(dirs.values())) / "done.json"
+    os.utime(done, ns=(stamp + 10**9, stamp + 10**9))  # a run finished after the table was written
+    run_study(params, progress=False, backend=ScoringBackend())
+    assert table.stat().st_mtime_ns != stamp
+    stamp = table.stat().st_mtime_ns
+    raw = yaml.safe_load(params.read_text())
+    raw["study"]["seeds"] = raw["study"]["seeds"][:1]  # fewer runs: the table must drop the others
+    params.write_text(yaml.safe_dump(raw))
+    fewer = run_study(params, progress=False, backend=ScoringBackend())
+    assert table.stat().st_mtime_ns != stamp and len(fewer) < len(first)
+    assert load_results(study.results_dir).equals(fewer)

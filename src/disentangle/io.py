@@ -158,9 +158,9 @@ class DamagedFileError(ValueError):
 def read_json(path: str | os.PathLike) -> Any:
     """The JSON content of ``path``; ``None`` if it does not exist; :class:`DamagedFileError`
     naming the file if it is not valid JSON (truncated, overwritten, not UTF-8)."""
-    path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as f:  # not Path.read_text: this runs 50,000 times in an aggregate
+            text = f.read()
     except FileNotFoundError:
         return None
     except UnicodeDecodeError as e:

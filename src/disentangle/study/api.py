@@ -22,7 +22,7 @@ from .backend import Backend
 from .executors import run_processes, run_sequential, submit_slurm
 from .controls import run_controls
 from .grid import Run, Study
-from .results import aggregate
+from .results import aggregate, load_results, table_is_current
 from . import locks
 from .runs import DAMAGED, DONE, FAILED, PENDING, RUNNING, STATES, read_json_or_none, run_problems, run_state
 
@@ -150,7 +150,8 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
     study, backend, runs = _plan(params_or_path, backend)
     with locks.global_lock(study.results_dir):  # an unwritable results folder fails here, naming it
         pass
-    pending = [r for r in runs if run_state(r, study.run_dir(r)) != DONE]
+    done_at_start = {r.run_id for r in runs if run_state(r, study.run_dir(r)) == DONE}
+    pending = [r for r in runs if r.run_id not in done_at_start]
     bar = tqdm(total=len(runs), initial=len(runs) - len(pending), disable=not progress, unit="run",
                desc=f"study {study.params.shared['scale']}", dynamic_ncols=True)
     finished: dict[str, str] = {}
@@ -191,9 +192,13 @@ def execute_study(params_or_path: Any, *, progress: bool = True, backend: Backen
         if monitor is not None:
             monitor.stop()
         bar.close()
-    if kind != "slurm" or wait:
-        run_controls(study, [r for r in runs if run_state(r, study.run_dir(r)) == DONE], backend, progress=progress)
-    df = aggregate(study, runs)
+    scored = 0
+    if kind != "slurm" or wait:  # finished runs are never redone: only the pending ones are looked at again
+        done = [r for r in runs if r.run_id in done_at_start or run_state(r, study.run_dir(r)) == DONE]
+        scored = run_controls(study, done, backend, progress=progress)
+    # a run with nothing to do leaves a table that already holds exactly these runs as they are
+    df = load_results(study.results_dir) if not pending and not scored and table_is_current(study, runs) \
+        else aggregate(study, runs)
     wall = time.perf_counter() - start
     # runs done at the start stay done (finished runs are never redone): only the others are looked at again
     unfinished = [u for r in pending if (u := unfinished_run(study, r)) is not None]

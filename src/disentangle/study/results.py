@@ -125,6 +125,35 @@ def aggregate(study: Study, runs: Sequence[Run]) -> pd.DataFrame:
     return df
 
 
+def table_is_current(study: Study, runs: Sequence[Run]) -> bool:
+    """Whether the results files already hold exactly ``runs`` as their folders are now: the table's
+    config hashes are theirs, and no run's ``done.json``, rotated twin or untrained control was
+    written after ``results.parquet``, ``results.csv`` and ``controls.csv``. A ``study run`` with
+    nothing to do then leaves the table alone instead of reading every run again; any doubt (a
+    missing or unreadable file) reads as "not current"."""
+    from .controls import CONTROLS_FILE, UNTRAINED_DIR
+
+    out = study.results_dir
+    try:
+        written = min((out / name).stat().st_mtime_ns for name in (RESULTS_PARQUET, RESULTS_CSV))
+        if (out / CONTROLS_CSV).exists():
+            written = min(written, (out / CONTROLS_CSV).stat().st_mtime_ns)
+        hashes = pd.read_parquet(out / RESULTS_PARQUET, columns=["config_hash"])["config_hash"]
+    except Exception:  # noqa: BLE001 - a damaged or old table is rebuilt, never trusted
+        return False
+    if set(hashes) != {run.config_hash for run in runs}:
+        return False
+    files = [study.run_dir(run) / name for run in runs for name in ("done.json", CONTROLS_FILE)]
+    files += list((out / UNTRAINED_DIR).glob("*.json"))
+    for path in files:
+        try:
+            if path.stat().st_mtime_ns >= written:  # a tie (a coarse clock) is not proof
+                return False
+        except FileNotFoundError:
+            continue
+    return True
+
+
 def load_results(results_dir: str | Path) -> pd.DataFrame:
     """The aggregated table of a study's results folder (``shared.results_dir``)."""
     path = Path(results_dir) / RESULTS_PARQUET

@@ -211,6 +211,8 @@ def run_state(run: Run, run_dir: Path) -> str:
     """done / running / failed / pending / damaged, from the files in ``run_dir``."""
     if not run_dir.is_dir():
         return PENDING
+    if unchanged_since_done(run, run_dir):  # done.json for this config, every file as its worker left it
+        return DONE
     problems = run_problems(run, run_dir)
     done = read_json_or_none(run_dir / "done.json")
     if not problems and done is not None and done.get("config_hash") == run.config_hash:
