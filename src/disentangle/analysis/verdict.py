@@ -129,14 +129,14 @@ SIGNAL_RULE = (
     "A score measures disentanglement here only if it rewards axis alignment: for every trained run it is "
     "computed on the standardised mean codes and on their rotated twin (the same codes turned by a random "
     "rotation, which keeps the information and destroys the alignment; Theorem 1, §3). A score has "
-    f"signal on a dataset when the share of runs beating their twin has its 95 % Wilson interval wholly above "
-    f"{100 * CHANCE:.0f} %; the claims on scores (C4–C12) are decided on the scores with signal only and are "
-    "inconclusive where none has it.")
+    "signal on a dataset when the share of runs beating their twin has its Wilson interval, 95 % family-wise "
+    f"over the table's cells, wholly above {100 * CHANCE:.0f} %; the claims on scores (C4–C12) are decided "
+    "on the scores with signal only and are inconclusive where none has it.")
 
 
 def signal_section(p: params_mod.Params) -> "HTML":
     """The signal tables behind the claims on scores: the rule in one sentence, then per results table a
-    dataset × score table of "runs beating their twin = share [95 % Wilson interval] ✓/✗ signal"."""
+    dataset × score table of "runs beating their twin = share [family-wise 95 % Wilson interval] ✓/✗ signal"."""
     from html import escape
 
     from IPython.display import HTML
