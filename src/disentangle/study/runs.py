@@ -406,6 +406,13 @@ class Worker:
         run's rotated twin (``controls.py``) if it has none; returns eval seconds per
         representation and the seconds the twin took (`postprocessing/methods.py`, `bin/dlib_reproduce: main`)."""
         model = None
+
+        def trained_model() -> MeanCodesMemo:  # loaded once, on the first stage that needs it
+            nonlocal model
+            if model is None:
+                model = MeanCodesMemo(self._load_or_retrain(run, run_dir, dataset))
+            return model
+
         seconds: dict[str, float] = {}
         for rep in run.evaluation["representations"]:
             path = run_dir / f"record_{rep}.json"
@@ -414,11 +421,10 @@ class Worker:
                 seconds[rep] = stored["eval_time"]
                 continue
             t0 = time.perf_counter()
-            if model is None:
-                model = MeanCodesMemo(self._load_or_retrain(run, run_dir, dataset))
+            loaded = trained_model()
             seeds = self.backend.evaluation_seeds(rep)
             metrics = self.backend.evaluate(
-                dataset, lambda metric, seed, rep=rep: representation_fn(model, rep, seed),
+                dataset, lambda metric, seed, rep=rep: representation_fn(loaded, rep, seed),
                 metrics_for(run.evaluation, rep), seeds, run.evaluation["settings"],
                 run.evaluation.get("overrides"), classifiers=run.evaluation.get("classifiers", "paper"))
             seconds[rep] = time.perf_counter() - t0
@@ -432,9 +438,7 @@ class Worker:
         twin_seconds = 0.0
         if wants_twin(self.study, run) and not twin_current(run, run_dir):
             t0 = time.perf_counter()
-            if model is None:
-                model = MeanCodesMemo(self._load_or_retrain(run, run_dir, dataset))
-            evaluate_twin(run, run_dir, model, dataset, self.backend)
+            evaluate_twin(run, run_dir, trained_model(), dataset, self.backend)
             twin_seconds = time.perf_counter() - t0
         return seconds, twin_seconds
 
