@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from disentangle.study import Backend
 from disentangle.study.controls import _scores
 from disentangle.study.grid import metrics_for
 from disentangle.study.runs import MeanCodesMemo, representation_fn
+from laptop_scale import cpu_model  # benchmarks/ is on the path when a benchmark runs as a script
 
 
 def _twin_scores(backend, dataset, model, seed, evaluation):
@@ -50,8 +50,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", type=Path)
     args = parser.parse_args()
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    print("CPU:", next((x.split(":", 1)[1].strip() for x in cpu.splitlines() if x.startswith("Model name")), "?"))
+    print("CPU:", cpu_model())
     backend = Backend()
     for run_dir in args.runs:
         config = json.loads((run_dir / "run_config.json").read_text())

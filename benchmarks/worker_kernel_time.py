@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -65,9 +64,9 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--batch", type=int, default=32)
     args = parser.parse_args()
-    cpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
-    model = next((line.split(":", 1)[1].strip() for line in cpu.splitlines() if line.startswith("Model name")), "?")
-    print(f"CPU: {model}; stack of {args.k} beta-VAEs, {args.steps} updates, batch {args.batch}, float32, 1 thread")
+    from laptop_scale import cpu_model  # benchmarks/ is on the path when a benchmark runs as a script
+
+    print(f"CPU: {cpu_model()}; stack of {args.k} beta-VAEs, {args.steps} updates, batch {args.batch}, float32, 1 thread")
     ctx = mp.get_context("spawn")
     rows = []
     for pinned in (False, True):
